@@ -69,6 +69,7 @@ export interface VideoTable {
 
 /** Event outbox: written in the same transaction as the state change it reports. */
 export interface EventTable {
+  seq: Generated<number>;
   event_id: string;
   app_id: string;
   media_id: string | null;

@@ -96,16 +96,18 @@ export function core(dialect: Dialect) {
       await db.schema.createIndex('videos_status_created').on('videos').columns(['status', 'created_at_ms']).execute();
       await db.schema.createIndex('videos_cate').on('videos').columns(['cate_id', 'created_at_ms']).execute();
 
+      // seq orders the events of one media: they are delivered in the order they were written.
       await db.schema
         .createTable('events')
-        .addColumn('event_id', 'text', (c) => c.primaryKey())
+        .addColumn('seq', dialect === 'postgres' ? 'bigserial' : 'integer', (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+        .addColumn('event_id', 'text', (c) => c.notNull().unique())
         .addColumn('app_id', 'text', (c) => c.notNull())
         .addColumn('media_id', 'text')
         .addColumn('event_type', 'text', (c) => c.notNull())
         .addColumn('body', 'text', (c) => c.notNull())
         .addColumn('created_at_ms', 'bigint', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('events_media').on('events').columns(['media_id', 'created_at_ms']).execute();
+      await db.schema.createIndex('events_media').on('events').columns(['media_id', 'seq']).execute();
 
       await db.schema
         .createTable('jobs')

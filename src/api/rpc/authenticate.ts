@@ -1,0 +1,143 @@
+// Request authentication for the RPC surface: signature V1 (HMAC-SHA1 over the parameters) and
+// V3 (ACS3-HMAC-SHA256 over a canonical request), the timestamp window, and single-use nonces
+// kept in the metadata store so that they hold across every process of a deployment.
+import type { Kysely } from 'kysely';
+import type { IncomingHttpHeaders } from 'node:http';
+import { type AccessKey, findAccessKey, useNonce } from '../../auth/access-key.repository.js';
+import { ApiError, missing } from '../../domain/errors.js';
+import type { Database } from '../../store/schema.js';
+import { checkTimestampV1, safeEqual, signV1, stringToSignV1 } from './signature-v1.js';
+import { canonicalRequestV3, parseAuthorizationV3, sha256Hex, signV3, stringToSignV3, V3_REQUIRED_SIGNED_HEADERS } from './signature-v3.js';
+
+export interface SignedRequest {
+  method: string;
+  /** Decoded query pairs in arrival order. */
+  queryPairs: ReadonlyArray<readonly [string, string]>;
+  /** Query and form-body parameters merged (body wins on a clash). */
+  params: ReadonlyMap<string, string>;
+  headers: IncomingHttpHeaders;
+  /** Repeated headers kept apart: V3 joins their values its own way. */
+  distinctHeaders: Readonly<Record<string, readonly string[] | undefined>>;
+  rawBody: Buffer;
+}
+
+export interface AuthOptions {
+  nowMs: number;
+  windowMs: number;
+  /** Cache of access keys; a key's disable takes effect within its TTL. */
+  keys: AccessKeyCache;
+}
+
+export interface AuthResult {
+  key: AccessKey;
+  scheme: 'V1' | 'V3';
+}
+
+export async function authenticate(db: Kysely<Database>, req: SignedRequest, opts: AuthOptions): Promise<AuthResult> {
+  const authorization = headerValue(req.headers.authorization);
+  if (authorization !== undefined && authorization.startsWith('ACS3-')) return authenticateV3(db, req, authorization, opts);
+  return authenticateV1(db, req, opts);
+}
+
+async function authenticateV1(db: Kysely<Database>, req: SignedRequest, opts: AuthOptions): Promise<AuthResult> {
+  const p = req.params;
+  const signature = p.get('Signature');
+  const accessKeyId = p.get('AccessKeyId');
+  if (!accessKeyId) throw missing('AccessKeyId');
+  if (!signature) throw missing('Signature');
+  const method = p.get('SignatureMethod');
+  if (method !== undefined && method !== 'HMAC-SHA1') throw new ApiError('InvalidSignatureMethod', `Specified signature method "${method}" is not supported; use HMAC-SHA1.`);
+  const version = p.get('SignatureVersion');
+  if (version !== undefined && version !== '1.0') throw new ApiError('InvalidParameter', 'The specified parameter "SignatureVersion" must be 1.0.');
+  const nonce = p.get('SignatureNonce');
+  if (!nonce) throw missing('SignatureNonce');
+  checkTimestampV1(p.get('Timestamp'), opts.nowMs, opts.windowMs);
+
+  const key = await activeKey(db, accessKeyId, opts);
+  // §9a: StringToSign = METHOD & %2F & percentEncode(sorted, encoded params except Signature).
+  const stringToSign = stringToSignV1(req.method, withoutSignature(p));
+  const expected = signV1(stringToSign, key.accessKeySecret);
+  if (!safeEqual(expected, signature)) {
+    throw new ApiError('SignatureDoesNotMatch', `Specified signature is not matched with our calculation. server string to sign is:${stringToSign}`);
+  }
+  await consumeNonce(db, key.accessKeyId, nonce, opts);
+  return { key, scheme: 'V1' };
+}
+
+async function authenticateV3(db: Kysely<Database>, req: SignedRequest, authorization: string, opts: AuthOptions): Promise<AuthResult> {
+  const auth = parseAuthorizationV3(authorization);
+  const nonce = headerValue(req.headers['x-acs-signature-nonce']);
+  if (!nonce) throw missing('x-acs-signature-nonce');
+  checkTimestampV3(headerValue(req.headers['x-acs-date']), opts);
+  // x-acs-action and x-acs-version drive dispatch in V3, so they must be signed like the rest.
+  for (const required of V3_REQUIRED_SIGNED_HEADERS) {
+    if (!auth.signedHeaders.includes(required)) throw new ApiError('IncompleteSignature', `The header "${required}" must be signed.`);
+  }
+
+  const key = await activeKey(db, auth.accessKeyId, opts);
+  // The hash that is signed is the hash of the body we actually received, so a body changed on
+  // the way fails the check whatever x-acs-content-sha256 claims.
+  const payloadHash = sha256Hex(req.rawBody);
+  const claimed = headerValue(req.headers['x-acs-content-sha256']);
+  if (claimed !== undefined && claimed.toLowerCase() !== payloadHash) {
+    throw new ApiError('SignatureDoesNotMatch', 'The x-acs-content-sha256 header does not match the request body.');
+  }
+  const canonical = canonicalRequestV3({
+    method: req.method,
+    path: '/',
+    query: req.queryPairs.map(([k, v]) => [k, v] as [string, string]),
+    headers: req.distinctHeaders,
+    signedHeaders: auth.signedHeaders,
+    payloadHash,
+  });
+  const stringToSign = stringToSignV3(canonical);
+  const expected = signV3(stringToSign, key.accessKeySecret);
+  if (!safeEqual(expected, auth.signature)) {
+    throw new ApiError('SignatureDoesNotMatch', `Specified signature is not matched with our calculation. server string to sign is:${stringToSign}`);
+  }
+  await consumeNonce(db, key.accessKeyId, nonce, opts);
+  return { key, scheme: 'V3' };
+}
+
+function checkTimestampV3(value: string | undefined, opts: AuthOptions): void {
+  if (value === undefined) throw missing('x-acs-date');
+  checkTimestampV1(value, opts.nowMs, opts.windowMs);
+}
+
+async function activeKey(db: Kysely<Database>, accessKeyId: string, opts: AuthOptions): Promise<AccessKey> {
+  const key = await opts.keys.get(db, accessKeyId, opts.nowMs);
+  if (!key) throw new ApiError('InvalidAccessKeyId.NotFound');
+  if (key.status !== 'Active') throw new ApiError('InvalidAccessKeyId.Inactive');
+  return key;
+}
+
+async function consumeNonce(db: Kysely<Database>, accessKeyId: string, nonce: string, opts: AuthOptions): Promise<void> {
+  if (nonce.length > 128) throw new ApiError('InvalidParameter', 'The signature nonce is longer than 128 characters.');
+  // A nonce must be remembered at least as long as a timestamp can be accepted: the window on
+  // either side of now.
+  const fresh = await useNonce(db, accessKeyId, nonce, opts.nowMs, 2 * opts.windowMs);
+  if (!fresh) throw new ApiError('SignatureNonceUsed');
+}
+
+function withoutSignature(params: ReadonlyMap<string, string>): Map<string, string> {
+  const copy = new Map(params);
+  copy.delete('Signature');
+  return copy;
+}
+
+const headerValue = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(',') : v);
+
+/** Access keys cached briefly per process: a disabled key stops working within `ttlMs`. */
+export class AccessKeyCache {
+  private readonly entries = new Map<string, { key: AccessKey | undefined; until: number }>();
+  constructor(private readonly ttlMs: number) {}
+
+  async get(db: Kysely<Database>, accessKeyId: string, nowMs: number): Promise<AccessKey | undefined> {
+    const hit = this.entries.get(accessKeyId);
+    if (hit && hit.until > nowMs) return hit.key;
+    const key = await findAccessKey(db, accessKeyId);
+    if (this.entries.size > 10_000) this.entries.clear();
+    this.entries.set(accessKeyId, { key, until: nowMs + this.ttlMs });
+    return key;
+  }
+}

@@ -1,0 +1,95 @@
+// The BlobStore port: where media bytes live (sources, covers, snapshots).
+// Adapters: `fs-blob-store.ts` (embedded default) and, later, an S3 adapter. Every adapter must
+// pass `blob-store.conformance.ts` unchanged, so nothing here goes beyond what the S3 API can
+// do: whole-object writes (no append, no rename), ranged reads, HEAD, delete, prefix listing.
+
+import type { Readable } from 'node:stream';
+
+export { assertValidKey, assertValidPrefix } from './blob-key.js';
+
+/** A body for put(): a Node readable stream or any async iterable of bytes. It is consumed,
+ * and destroyed if the put fails. */
+export type BlobBody = AsyncIterable<Uint8Array> | NodeJS.ReadableStream;
+
+export interface BlobInfo {
+  key: string;
+  size: number;
+  /**
+   * Lowercase hex MD5 of the content for every object written by put() (adapters hash while
+   * streaming; for S3 that is not the S3 ETag of a multipart upload, so the adapter keeps it
+   * in object metadata). Objects that appeared by other means carry another opaque validator
+   * containing a `-` (like S3 multipart ETags); it changes when the content changes.
+   */
+  etag: string;
+  lastModified: Date;
+  contentType: string | undefined;
+}
+
+/** What list() yields: what S3 ListObjectsV2 returns without a HEAD per object. */
+export interface BlobListEntry {
+  key: string;
+  size: number;
+  lastModified: Date;
+}
+
+export interface PutOptions {
+  contentType?: string | undefined;
+  signal?: AbortSignal | undefined;
+  /** The put fails with BlobTooLargeError, storing nothing, as soon as the body exceeds this. */
+  maxBytes?: number | undefined;
+}
+
+export interface GetOptions {
+  /** Inclusive first byte (HTTP Range). */
+  start?: number | undefined;
+  /** Inclusive last byte (HTTP Range); clamped to the last byte of the object. */
+  end?: number | undefined;
+  /** Aborting destroys the returned stream with an AbortError. */
+  signal?: AbortSignal | undefined;
+}
+
+export interface BlobStore {
+  readonly kind: string;
+
+  /**
+   * Streams `body` into `key` with bounded memory. The object becomes visible only when
+   * complete, and replaces a previous one atomically (last writer wins): a reader sees the old
+   * object or the new one, never a part. A failed or aborted put leaves the previous object (or
+   * nothing) and no temporary garbage. Resolves with the stored object's info (MD5 etag).
+   *
+   * Rejects with InvalidBlobKeyError, BlobTooLargeError, BlobAbortedError (`name` AbortError),
+   * BlobKeyConflictError (path-keyed stores only), BlobStoreClosedError, BlobStorageError
+   * (the storage failed) or — unchanged — the error the body itself raised.
+   */
+  put(key: string, body: BlobBody, opts?: PutOptions): Promise<BlobInfo>;
+
+  /**
+   * The object, or an inclusive byte range of it, as a stream. A stream that has been opened
+   * keeps delivering the object it opened even if the key is overwritten meanwhile.
+   * Rejects with BlobNotFoundError, or RangeNotSatisfiableError when `start` is at or past the
+   * end (any range on an empty object) or the range is malformed.
+   */
+  get(key: string, opts?: GetOptions): Promise<Readable>;
+
+  /** The object's info, or null. Cheap: never reads the content. */
+  stat(key: string): Promise<BlobInfo | null>;
+
+  /** Removes the object. Idempotent. */
+  delete(key: string): Promise<void>;
+
+  /**
+   * Removes every object whose key starts with `prefix` (S3 semantics: `v1/` spares `v10/…`).
+   * The empty prefix is refused. Idempotent.
+   */
+  deletePrefix(prefix: string): Promise<void>;
+
+  /**
+   * Objects whose key starts with `prefix` (`''` = all), recursively, in ascending UTF-8 byte
+   * order of the key (as S3 lists). Never yields objects still being written.
+   */
+  list(prefix: string): AsyncIterable<BlobListEntry>;
+
+  /** Aborts writes still in flight (their puts reject, leaving nothing) and releases
+   * resources. Idempotent; later calls reject with BlobStoreClosedError. */
+  close(): Promise<void>;
+}

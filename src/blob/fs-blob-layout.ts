@@ -1,0 +1,47 @@
+// Where the filesystem store keeps things under its root:
+//
+//   objects/<key>             the object's bytes, at a path mirroring the key (so ffprobe,
+//                             backups and operators see plain files)
+//   meta/<h2>/<sha256>.json   sidecar per key (etag, content type), named by the key's hash so
+//                             it can never clash with object paths
+//   .tmp/<uuid>[.meta]        writes in flight; renamed into place when complete
+//
+// Keeping objects in their own subtree means no key is reserved (`.tmp/x` is an ordinary key).
+// All three live on one filesystem, so rename() is atomic.
+
+import { createHash, randomUUID } from 'node:crypto';
+import { join, resolve, sep } from 'node:path';
+
+export interface FsLayout {
+  readonly root: string;
+  readonly objectsDir: string;
+  readonly metaDir: string;
+  readonly tmpDir: string;
+}
+
+export function fsLayout(root: string): FsLayout {
+  const abs = resolve(root);
+  return Object.freeze({
+    root: abs,
+    objectsDir: join(abs, 'objects'),
+    metaDir: join(abs, 'meta'),
+    tmpDir: join(abs, '.tmp'),
+  });
+}
+
+/** Path of a (validated) key's object file. */
+export function objectPath(layout: FsLayout, key: string): string {
+  const path = join(layout.objectsDir, ...key.split('/'));
+  // Defence in depth: assertValidKey already rules out anything that could escape.
+  if (!path.startsWith(layout.objectsDir + sep)) throw new Error(`Key escapes the object directory: ${key}`);
+  return path;
+}
+
+export function sidecarPath(layout: FsLayout, key: string): string {
+  const hash = createHash('sha256').update(key, 'utf8').digest('hex');
+  return join(layout.metaDir, hash.slice(0, 2), `${hash}.json`);
+}
+
+export function newTempPath(layout: FsLayout, suffix = ''): string {
+  return join(layout.tmpDir, `${randomUUID()}${suffix}`);
+}

@@ -1,0 +1,246 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm, stat, symlink, utimes, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { BlobKeyConflictError, BlobNotFoundError, BlobTooLargeError } from './blob-errors.js';
+import { blobStoreConformance } from './blob-store.conformance.js';
+import { bodyOf, failingBody, gatedBody, generatedBuffer, md5Hex, readAll } from './blob-test-data.js';
+import { fsLayout, sidecarPath } from './fs-blob-layout.js';
+import { writeSidecar } from './fs-blob-sidecar.js';
+import { createFsBlobStore } from './fs-blob-store.js';
+import type { FsBlobStore } from './fs-blob-store.js';
+
+const newRoot = (): Promise<string> => mkdtemp(join(tmpdir(), 'openvod-blob-'));
+
+blobStoreConformance('fs', async () => {
+  const root = await newRoot();
+  return { store: createFsBlobStore({ root }), cleanup: () => rm(root, { recursive: true, force: true }) };
+});
+
+/** A fresh fs store in its own directory, closed and removed afterwards. */
+function fsTest(title: string, fn: (store: FsBlobStore, root: string) => Promise<void>): void {
+  test(title, { timeout: 30_000 }, async () => {
+    const root = await newRoot();
+    const store = createFsBlobStore({ root });
+    try {
+      await fn(store, root);
+    } finally {
+      await store.close();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+}
+
+const tmpEntries = (root: string): Promise<string[]> => readdir(join(root, '.tmp'));
+
+describe('fs blob store', () => {
+  fsTest('keeps each object as a plain file at a path mirroring its key', async (store, root) => {
+    const data = generatedBuffer(1, 10_000);
+    await store.put('v1/snapshots/0001.jpg', bodyOf(data));
+    const path = join(root, 'objects', 'v1', 'snapshots', '0001.jpg');
+    assert.equal(store.pathOf('v1/snapshots/0001.jpg'), path);
+    assert.ok((await readFile(path)).equals(data));
+    assert.equal(store.kind, 'fs');
+  });
+
+  fsTest('leaves no temp file after successful and failed puts', async (store, root) => {
+    await store.put('t/ok', bodyOf(Buffer.from('ok')));
+    await store.put('t/ok', bodyOf(Buffer.from('again')));
+    await assert.rejects(store.put('t/broken', failingBody(2, 200_000, new Error('boom'))));
+    await assert.rejects(store.put('t/big', bodyOf(Buffer.alloc(100)), { maxBytes: 10 }), BlobTooLargeError);
+    const controller = new AbortController();
+    const gated = gatedBody(3, 200_000, 100_000);
+    const aborted = store.put('t/aborted', gated.body, { signal: controller.signal });
+    await gated.reached;
+    controller.abort();
+    await assert.rejects(aborted);
+    await store.put('t/file', bodyOf(Buffer.from('x')));
+    await assert.rejects(store.put('t/file/under', bodyOf(Buffer.from('x'))), BlobKeyConflictError);
+    assert.deepEqual(await tmpEntries(root), []);
+    assert.deepEqual(await readdir(join(root, 'objects', 't')), ['file', 'ok']);
+  });
+
+  fsTest('refuses a key whose path clashes with another key, changing nothing', async (store) => {
+    await store.put('a/b', bodyOf(Buffer.from('ab')));
+    await assert.rejects(store.put('a', bodyOf(Buffer.from('a'))), BlobKeyConflictError);
+    await store.put('f', bodyOf(Buffer.from('f')));
+    await assert.rejects(store.put('f/g', bodyOf(Buffer.from('fg'))), BlobKeyConflictError);
+    assert.equal(await store.stat('a'), null);
+    assert.equal(await store.stat('f/g'), null);
+    assert.equal((await readAll(await store.get('a/b'))).toString(), 'ab');
+    assert.equal((await readAll(await store.get('f'))).toString(), 'f');
+  });
+
+  fsTest('removes directories that deletes leave empty', async (store, root) => {
+    await store.put('v1/a/b/c.bin', bodyOf(Buffer.from('x')));
+    await store.put('v2/keep.bin', bodyOf(Buffer.from('y')));
+    await store.delete('v1/a/b/c.bin');
+    assert.deepEqual(await readdir(join(root, 'objects')), ['v2']);
+    await store.deletePrefix('v2/');
+    assert.deepEqual(await readdir(join(root, 'objects')), []);
+  });
+
+  fsTest('hides temp files left by a crash and sweeps them by age', async (store, root) => {
+    await store.put('v1/source.mp4', bodyOf(Buffer.from('real')));
+    const old = join(root, '.tmp', '5b0e3c1e-0000-4000-8000-000000000001');
+    const oldMeta = `${old}.meta`;
+    const young = join(root, '.tmp', '5b0e3c1e-0000-4000-8000-000000000002');
+    for (const path of [old, oldMeta, young]) await writeFile(path, 'half-written');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    for (const path of [old, oldMeta]) await utimes(path, hourAgo, hourAgo);
+
+    assert.deepEqual((await collectKeys(store)), ['v1/source.mp4']);
+    assert.equal(await store.sweepTemp(60_000), 2);
+    assert.deepEqual(await tmpEntries(root), ['5b0e3c1e-0000-4000-8000-000000000002']);
+    assert.equal(await store.sweepTemp(0), 1);
+    assert.deepEqual(await tmpEntries(root), []);
+    assert.equal((await readAll(await store.get('v1/source.mp4'))).toString(), 'real');
+  });
+
+  fsTest('sweepTemp spares this store’s writes in flight', async (store, root) => {
+    const gated = gatedBody(4, 2_000_000, 1_000_000);
+    const writing = store.put('v1/source.mp4', gated.body);
+    try {
+      await gated.reached;
+      await waitFor(async () => (await tmpEntries(root)).length === 1); // the file opens asynchronously
+      assert.equal(await store.sweepTemp(0), 0);
+      assert.equal((await tmpEntries(root)).length, 1);
+      gated.release();
+      assert.equal((await writing).size, 2_000_000);
+      assert.deepEqual(await tmpEntries(root), []);
+    } finally {
+      gated.release();
+      await writing.catch(() => undefined);
+    }
+  });
+
+  test('a writer killed with SIGKILL leaves only invisible, sweepable temp files', { timeout: 30_000 }, async () => {
+    const root = await newRoot();
+    try {
+      const moduleUrl = pathToFileURL(fileURLToPath(new URL('./fs-blob-store.ts', import.meta.url))).href;
+      const script = `
+        const { createFsBlobStore } = await import(${JSON.stringify(moduleUrl)});
+        const store = createFsBlobStore({ root: ${JSON.stringify(root)} });
+        setInterval(() => {}, 1000);
+        async function* body() {
+          yield Buffer.alloc(1024 * 1024, 1);
+          process.stdout.write('writing\\n');
+          await new Promise(() => {});
+        }
+        await store.put('v1/source.mp4', body());
+      `;
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (data: Buffer) => {
+          if (data.toString().includes('writing')) resolve();
+        });
+        child.on('exit', () => reject(new Error('the writer exited early')));
+      });
+      // Once the first MiB has reached the temp file, kill without warning.
+      await waitFor(async () => {
+        const names = await tmpEntries(root);
+        const sizes = await Promise.all(names.map(async (n) => (await stat(join(root, '.tmp', n))).size));
+        return sizes.some((s) => s >= 1024 * 1024);
+      });
+      child.kill('SIGKILL');
+      assert.equal(await exited, 'SIGKILL');
+
+      const store = createFsBlobStore({ root });
+      try {
+        assert.equal((await tmpEntries(root)).length, 1);
+        assert.equal(await store.stat('v1/source.mp4'), null);
+        assert.deepEqual(await collectKeys(store), []);
+        assert.equal(await store.sweepTemp(0), 1);
+        assert.deepEqual(await tmpEntries(root), []);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  fsTest('stays consistent after a crash between the sidecar and the object rename', async (store, root) => {
+    const old = Buffer.from('old content');
+    const before = await store.put('v1/source.mp4', bodyOf(old), { contentType: 'video/mp4' });
+    // What a commit writes first: the new version listed ahead of the current one. Then "crash".
+    const sidecar = sidecarPath(fsLayout(root), 'v1/source.mp4');
+    const newVersion = { size: 999, mtimeMs: before.lastModified.getTime() + 5, etag: md5Hex(Buffer.from('new')), contentType: 'text/plain' };
+    const current = { size: before.size, mtimeMs: before.lastModified.getTime(), etag: before.etag, contentType: before.contentType };
+    await writeSidecar(sidecar, join(root, '.tmp', 'crash.meta'), 'v1/source.mp4', [newVersion, current]);
+    assert.deepEqual(await store.stat('v1/source.mp4'), before);
+    // The next put keeps working from there.
+    const next = await store.put('v1/source.mp4', bodyOf(Buffer.from('next')));
+    assert.deepEqual(await store.stat('v1/source.mp4'), next);
+  });
+
+  fsTest('gives a file changed behind its back a fallback etag, never a stale MD5', async (store, root) => {
+    const before = await store.put('v1/source.mp4', bodyOf(Buffer.from('written by the store')), { contentType: 'video/mp4' });
+    await writeFile(join(root, 'objects', 'v1', 'source.mp4'), 'edited by hand');
+    const after = await store.stat('v1/source.mp4');
+    assert.ok(after);
+    assert.notEqual(after.etag, before.etag);
+    assert.match(after.etag, /-/);
+    assert.equal(after.size, 'edited by hand'.length);
+    assert.equal(after.contentType, undefined);
+    assert.equal((await readAll(await store.get('v1/source.mp4'))).toString(), 'edited by hand');
+  });
+
+  fsTest('serves files placed by hand; a corrupt sidecar costs only the etag', async (store, root) => {
+    await mkdir(join(root, 'objects', 'hand'), { recursive: true });
+    await writeFile(join(root, 'objects', 'hand', 'made.bin'), 'by hand');
+    await writeFile(join(root, 'objects', 'hand', 'back\\slash'), 'no key can name this');
+    assert.deepEqual(await collectKeys(store), ['hand/made.bin']);
+    assert.match((await store.stat('hand/made.bin'))?.etag ?? '', /-/);
+
+    const info = await store.put('v1/cover.jpg', bodyOf(Buffer.from('jpeg')));
+    await writeFile(sidecarPath(fsLayout(root), 'v1/cover.jpg'), '{not json');
+    const stat = await store.stat('v1/cover.jpg');
+    assert.equal(stat?.size, info.size);
+    assert.match(stat?.etag ?? '', /-/);
+    assert.equal((await readAll(await store.get('v1/cover.jpg'))).toString(), 'jpeg');
+  });
+
+  fsTest('does not follow symlinks under objects/', async (store, root) => {
+    const outside = join(root, 'outside.txt');
+    await writeFile(outside, 'secret');
+    await mkdir(join(root, 'objects', 'v1'));
+    await symlink(outside, join(root, 'objects', 'v1', 'link'));
+    assert.equal(await store.stat('v1/link'), null);
+    await assert.rejects(store.get('v1/link'), BlobNotFoundError);
+    assert.deepEqual(await collectKeys(store), []);
+  });
+
+  test('a new store on the same root sees what an earlier one stored', async () => {
+    const root = await newRoot();
+    try {
+      const first = createFsBlobStore({ root });
+      const info = await first.put('v1/source.mp4', bodyOf(Buffer.from('persisted')), { contentType: 'video/mp4' });
+      await first.close();
+      const second = createFsBlobStore({ root });
+      assert.deepEqual(await second.stat('v1/source.mp4'), info);
+      await second.close();
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Polls `condition` until it holds; fails after `limitMs` (a bound against hangs, not a timing claim). */
+async function waitFor(condition: () => Promise<boolean>, limitMs = 10_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await condition())) {
+    assert.ok(Date.now() < deadline, 'condition not reached');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+async function collectKeys(store: FsBlobStore): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const entry of store.list('')) keys.push(entry.key);
+  return keys;
+}

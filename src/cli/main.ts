@@ -1,0 +1,24 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/config.js';
+import { keysCommand } from './keys.command.js';
+import { serveCommand } from './serve.command.js';
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const program = new Command('openvod')
+    .description('Self-hosted video on demand, wire-compatible with ApsaraVideo VOD')
+    .showHelpAfterError()
+    .exitOverride();
+  program.addCommand(serveCommand());
+  program.addCommand(keysCommand());
+  try {
+    await program.parseAsync([...argv]);
+  } catch (err) {
+    if (err instanceof CommanderError) process.exit(err.exitCode);
+    if (err instanceof ConfigError) {
+      process.stderr.write(`openvod: ${err.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`openvod: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,170 @@
+// Configuration is read once — from flags, the environment and an optional JSON file — validated
+// completely (every bad value reported together), frozen and passed in. Only this module reads
+// process.env.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+export type Role = 'api' | 'worker' | 'all';
+
+export interface Config {
+  readonly dataDir: string;
+  readonly host: string;
+  readonly port: number;
+  /** Base URL clients use to reach this server (playback and upload URLs are built from it). */
+  readonly publicUrl: string;
+  readonly role: Role;
+  readonly databaseUrl: string | undefined;
+  readonly rootAccessKeyId: string | undefined;
+  readonly rootAccessKeySecret: string | undefined;
+  readonly allowPrivateNetworks: boolean;
+  readonly regionId: string;
+  readonly logLevel: string;
+  readonly api: {
+    readonly maxBodyBytes: number;
+    readonly timestampWindowMs: number;
+  };
+  readonly playback: {
+    /** Type-A URL-signing key; generated and kept in the metadata store when not configured. */
+    readonly authKey: string | undefined;
+    /** How long a signed URL is valid by default. */
+    readonly authTtlS: number;
+  };
+  readonly worker: {
+    readonly concurrency: number;
+    readonly leaseMs: number;
+    readonly heartbeatMs: number;
+    readonly pollMs: number;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const port = z.number().int().min(0).max(65535);
+const positiveMs = z.number().int().positive();
+
+/** What the JSON config file may hold (every key optional; flags and env win over it). */
+const fileSchema = z
+  .object({
+    dataDir: z.string().min(1),
+    host: z.string().min(1),
+    port,
+    publicUrl: z.string().url(),
+    role: z.enum(['api', 'worker', 'all']),
+    regionId: z.string().regex(/^[a-z0-9-]+$/),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    api: z.object({ maxBodyBytes: z.number().int().min(1024), timestampWindowMs: positiveMs }).partial().strict(),
+    playback: z
+      .object({ authKey: z.string().min(16).max(128), authTtlS: z.number().int().min(1).max(31_536_000) })
+      .partial()
+      .strict(),
+    worker: z
+      .object({ concurrency: z.number().int().min(1).max(256), leaseMs: positiveMs, heartbeatMs: positiveMs, pollMs: positiveMs })
+      .partial()
+      .strict(),
+    // Sections owned by later features are accepted here and validated by them.
+    storages: z.array(z.unknown()),
+  })
+  .partial()
+  .strict();
+
+type FileConfig = z.infer<typeof fileSchema>;
+
+export interface ConfigInputs {
+  flags: { dataDir?: string; port?: string; host?: string; publicUrl?: string; config?: string; role?: string };
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+}
+
+export function loadConfig(inputs: ConfigInputs): Config {
+  const problems: string[] = [];
+  let file: FileConfig = {};
+  if (inputs.flags.config !== undefined) {
+    const path = resolve(inputs.cwd, inputs.flags.config);
+    try {
+      const parsed = fileSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+      if (parsed.success) file = parsed.data;
+      else for (const issue of parsed.error.issues) problems.push(`${path}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    } catch (err) {
+      problems.push(`${path}: ${(err as Error).message}`);
+    }
+  }
+
+  const env = inputs.env;
+  const portValue = inputs.flags.port ?? (file.port === undefined ? '8080' : String(file.port));
+  const portNumber = Number(portValue);
+  if (!/^\d+$/.test(portValue) || !port.safeParse(portNumber).success) problems.push(`--port: "${portValue}" is not a port number (0-65535)`);
+
+  const host = inputs.flags.host ?? file.host ?? '127.0.0.1';
+  const role = inputs.flags.role ?? file.role ?? 'all';
+  if (role !== 'api' && role !== 'worker' && role !== 'all') problems.push(`--role: "${role}" must be api, worker or all`);
+
+  const displayHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const publicUrl = (inputs.flags.publicUrl ?? file.publicUrl ?? `http://${displayHost}:${portNumber}`).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/]+$/.test(publicUrl)) problems.push(`--public-url: "${publicUrl}" must be an http(s) origin such as https://vod.example.com`);
+
+  const databaseUrl = nonEmpty(env.OPENVOD_DATABASE_URL);
+  if (databaseUrl !== undefined && !/^(postgres(ql)?|sqlite):/.test(databaseUrl)) {
+    problems.push('OPENVOD_DATABASE_URL: must be a postgres:// URL (or unset for the embedded SQLite store)');
+  }
+  const rootAccessKeyId = nonEmpty(env.OPENVOD_ACCESS_KEY_ID);
+  const rootAccessKeySecret = nonEmpty(env.OPENVOD_ACCESS_KEY_SECRET);
+  if ((rootAccessKeyId === undefined) !== (rootAccessKeySecret === undefined)) {
+    problems.push('OPENVOD_ACCESS_KEY_ID and OPENVOD_ACCESS_KEY_SECRET must be set together');
+  }
+  if (rootAccessKeyId !== undefined && !/^[A-Za-z0-9._-]{4,128}$/.test(rootAccessKeyId)) {
+    problems.push('OPENVOD_ACCESS_KEY_ID: 4-128 characters of letters, digits, ".", "_" or "-"');
+  }
+  if (rootAccessKeySecret !== undefined && rootAccessKeySecret.length < 8) problems.push('OPENVOD_ACCESS_KEY_SECRET: at least 8 characters');
+  const allowPrivate = env.OPENVOD_ALLOW_PRIVATE_NETWORKS;
+  if (allowPrivate !== undefined && !['0', '1', 'true', 'false', ''].includes(allowPrivate)) {
+    problems.push('OPENVOD_ALLOW_PRIVATE_NETWORKS: must be 1 or 0');
+  }
+  const logLevel = nonEmpty(env.OPENVOD_LOG_LEVEL) ?? file.logLevel ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) problems.push(`OPENVOD_LOG_LEVEL: unknown level "${logLevel}"`);
+
+  const worker = {
+    concurrency: file.worker?.concurrency ?? 4,
+    leaseMs: file.worker?.leaseMs ?? 30_000,
+    heartbeatMs: file.worker?.heartbeatMs ?? 10_000,
+    pollMs: file.worker?.pollMs ?? 500,
+  };
+  if (worker.heartbeatMs >= worker.leaseMs) problems.push('worker.heartbeatMs must be shorter than worker.leaseMs');
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return deepFreeze({
+    dataDir: resolve(inputs.cwd, inputs.flags.dataDir ?? file.dataDir ?? './data'),
+    host,
+    port: portNumber,
+    publicUrl,
+    role: role as Role,
+    databaseUrl,
+    rootAccessKeyId,
+    rootAccessKeySecret,
+    allowPrivateNetworks: allowPrivate === '1' || allowPrivate === 'true',
+    regionId: file.regionId ?? 'cn-shanghai',
+    logLevel,
+    api: {
+      maxBodyBytes: file.api?.maxBodyBytes ?? 1024 * 1024,
+      timestampWindowMs: file.api?.timestampWindowMs ?? 15 * 60 * 1000,
+    },
+    playback: { authKey: file.playback?.authKey, authTtlS: file.playback?.authTtlS ?? 1800 },
+    worker,
+  });
+}
+
+const nonEmpty = (v: string | undefined): string | undefined => (v === undefined || v === '' ? undefined : v);
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,57 @@
+// The one catalog of job kinds: kind → payload type (compile time) and kind → spec (run time:
+// payload schema, attempts, backoff). Both are keyed by the same union, so the compiler refuses a
+// kind that is in one and not the other.
+//
+// Adding a kind (e.g. `ingest.url`):
+//   1. add `'ingest.url': { uploadJobId: string }` to `JobPayloads`;
+//   2. add its spec to `JOB_CATALOG` (schema, maxAttempts, optional backoff) — tsc insists;
+//   3. write the handler with `defineJobHandler('ingest.url', …)` next to the code it drives
+//      (e.g. `src/ingest/url-job.handler.ts`) and add it to the list the process passes to
+//      `createJobRegistry` — start-up fails if it is missing or listed twice;
+//   4. enqueue with `enqueueJob(trx, { kind: 'ingest.url', payload })` in the transaction that
+//      writes the domain row.
+import { z } from 'zod';
+import type { BackoffPolicy } from './backoff.js';
+
+export interface JobPayloads {
+  /** Diagnostic/test kind: sleeps `ms` (abortably); `marker` tags the run. */
+  'test.sleep': { ms: number; marker: string };
+  /** Removes the stored bytes of a deleted video (everything under `prefix`). */
+  'media.purge': { prefix: string };
+  // 'ingest.url': { uploadJobId: string };
+  // 'media.analyse': { videoId: string };
+  // 'events.deliver': { eventId: string };
+}
+
+export type JobKind = keyof JobPayloads;
+
+export interface JobKindSpec<P> {
+  readonly description: string;
+  /** Validates the stored JSON before the handler sees it (a mismatch is a permanent failure). */
+  readonly payload: z.ZodType<P>;
+  /** Default for `enqueueJob`; a job that has been claimed this many times goes `dead`. */
+  readonly maxAttempts: number;
+  /** Overrides the worker's backoff for this kind (fields not given fall back). */
+  readonly backoff?: Partial<BackoffPolicy>;
+}
+
+export type JobCatalog = { readonly [K in JobKind]: JobKindSpec<JobPayloads[K]> };
+
+export const JOB_CATALOG: JobCatalog = Object.freeze({
+  'test.sleep': {
+    description: 'Sleeps for `ms` milliseconds; used by tests and as a queue smoke check.',
+    payload: z.object({ ms: z.number().int().min(0), marker: z.string() }),
+    maxAttempts: 3,
+  },
+  'media.purge': {
+    description: 'Deletes every stored object under a deleted video\'s prefix.',
+    payload: z.object({ prefix: z.string().regex(/^[0-9a-f]{32}\/$/) }),
+    maxAttempts: 20,
+  },
+});
+
+export const JOB_KINDS: readonly JobKind[] = Object.freeze(Object.keys(JOB_CATALOG).filter(isJobKind));
+
+export function isJobKind(value: string): value is JobKind {
+  return Object.prototype.hasOwnProperty.call(JOB_CATALOG, value);
+}

@@ -1,0 +1,125 @@
+// Wires one OpenVOD process: store, blob store, API and/or workers, by role. Start-up order is
+// store → migrations → keys → blobs → workers → HTTP; shutdown runs the reverse, every step even
+// when one fails, and only once.
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './api/app.js';
+import { mergeActions, type ServiceDeps } from './api/rpc/action.js';
+import { purgeExpiredNonces } from './auth/access-key.repository.js';
+import { ensureRootKey } from './auth/access-key.service.js';
+import type { BlobStore } from './blob/blob-store.js';
+import { createFsBlobStore } from './blob/fs-blob-store.js';
+import { categoryActions } from './categories/category.actions.js';
+import type { Config } from './config/config.js';
+import { sleepJobHandler } from './jobs/diagnostic.handler.js';
+import { createJobRegistry } from './jobs/job-registry.js';
+import { createWorker, type Worker } from './jobs/worker.js';
+import type { Logger } from './logger.js';
+import { mediaPurgeHandler } from './videos/media-purge.handler.js';
+import { registerPlaybackRoutes } from './playback/playback.route.js';
+import { randomSecret, ensureSetting } from './settings/settings.repository.js';
+import { openStore, type Store } from './store/db.js';
+import { migrateToLatest } from './store/migrate.js';
+import { videoActions } from './videos/video.actions.js';
+
+export interface RunningServer {
+  readonly url: string | undefined;
+  readonly rootKey: { accessKeyId: string; accessKeySecret: string; generated: boolean };
+  /** Graceful: stop accepting, finish in-flight requests, let running jobs finish (up to `drainMs`). */
+  close(drainMs?: number): Promise<void>;
+}
+
+export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+  const clock = () => Date.now();
+  const cleanups: Array<() => Promise<void>> = [];
+  let ready = false;
+  try {
+    const store: Store = openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    cleanups.push(() => store.close());
+    await migrateToLatest(store);
+
+    const root = await ensureRootKey(store.db, {
+      dataDir: config.dataDir, accessKeyId: config.rootAccessKeyId, accessKeySecret: config.rootAccessKeySecret, nowMs: clock(),
+    });
+    const playbackKey = config.playback.authKey ?? (await ensureSetting(store.db, 'playback.authKey', randomSecret));
+
+    const blobs: BlobStore = createFsBlobStore({ root: join(config.dataDir, 'media') });
+    cleanups.push(() => blobs.close());
+
+    let worker: Worker | undefined;
+    const deps: ServiceDeps = {
+      config, store, blobs, log, playbackKey, clock,
+      notifyWorkers: () => worker?.notify(),
+    };
+
+    if (config.role !== 'api') {
+      const registry = createJobRegistry([mediaPurgeHandler(deps), sleepJobHandler]);
+      worker = createWorker({
+        store,
+        registry,
+        workerId: `${hostname()}:${process.pid}`,
+        concurrency: config.worker.concurrency,
+        leaseMs: config.worker.leaseMs,
+        heartbeatMs: config.worker.heartbeatMs,
+        pollMs: config.worker.pollMs,
+        log: log.child({ component: 'worker' }),
+      });
+      const w = worker;
+      cleanups.push(() => w.close());
+      w.start();
+    }
+
+    let app: FastifyInstance | undefined;
+    let url: string | undefined;
+    if (config.role !== 'worker') {
+      const a = buildApp({
+        deps,
+        actions: mergeActions(videoActions, categoryActions),
+        routes: [registerPlaybackRoutes],
+        isReady: () => ready,
+      });
+      app = a;
+      url = await a.listen({ host: config.host, port: config.port });
+      const timer = setInterval(() => {
+        purgeExpiredNonces(store.db, clock()).catch((err: unknown) => log.warn({ err }, 'nonce purge failed'));
+      }, 60_000);
+      timer.unref();
+      cleanups.push(async () => clearInterval(timer));
+    }
+
+    ready = true;
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      rootKey: { accessKeyId: root.key.accessKeyId, accessKeySecret: root.key.accessKeySecret, generated: root.generated },
+      close(drainMs = 10_000) {
+        closing ??= (async () => {
+          ready = false;
+          if (app) await app.close().catch((err: unknown) => log.error({ err }, 'http close failed'));
+          if (worker) {
+            // Running jobs get drainMs to finish; the rest are aborted and their leases released
+            // by close() (in the cleanups), so another worker picks them up at once.
+            const drained = worker.drain().catch((err: unknown) => log.error({ err }, 'worker drain failed'));
+            await Promise.race([drained, new Promise((r) => setTimeout(r, drainMs).unref())]);
+          }
+          await runAll(cleanups.reverse(), log);
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await runAll(cleanups.reverse(), log);
+    throw err;
+  }
+}
+
+async function runAll(steps: ReadonlyArray<() => Promise<void>>, log: Logger): Promise<void> {
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (err) {
+      log.error({ err }, 'shutdown step failed');
+    }
+  }
+}

@@ -1,0 +1,179 @@
+// GetVideoInfo, GetVideoInfos, GetVideoList, UpdateVideoInfo, DeleteVideo (reference §7).
+import { ApiError, invalid, missing } from '../domain/errors.js';
+import { checkDescription, checkTags, checkTitle, checkUrlField } from '../domain/media-fields.js';
+import { parseIsoUtc } from '../domain/time.js';
+import { checkUserData } from '../domain/user-data.js';
+import type { ActionContext, ActionTable } from '../api/rpc/action.js';
+import type { Params } from '../api/rpc/params.js';
+import { recordEvent } from '../events/event.repository.js';
+import { enqueueJob } from '../jobs/job.repository.js';
+import { storedUrlRenderer } from '../playback/playback-urls.js';
+import type { VideoTable } from '../store/schema.js';
+import {
+  categoryExists, deleteVideoRow, findVideo, findVideoByReference, findVideos, findVideosByReference, listVideos, updateVideo,
+  type VideoRow,
+} from './video.repository.js';
+import { videoInfosItemView, videoInfoView, videoListItemView } from './video.view.js';
+
+const MAX_IDS = 20;
+const LIST_CAP = 5000;
+const STATUSES = ['Uploading', 'UploadFail', 'UploadSucc', 'Transcoding', 'TranscodeFail', 'Checking', 'Blocked', 'Normal', 'ProduceFail'];
+
+async function videoFromParams(ctx: ActionContext, p: Params): Promise<VideoRow> {
+  const db = ctx.deps.store.db;
+  const videoId = p.get('VideoId');
+  const referenceId = p.get('ReferenceId');
+  if (videoId === undefined && referenceId === undefined) throw missing('VideoId');
+  const row = videoId !== undefined ? await findVideo(db, videoId) : await findVideoByReference(db, referenceId as string);
+  if (!row) throw new ApiError('InvalidVideo.NotFound');
+  return row;
+}
+
+export const videoActions: ActionTable = {
+  async GetVideoInfo(ctx, p) {
+    const row = await videoFromParams(ctx, p);
+    return { Video: videoInfoView(row, storedUrlRenderer(ctx.deps, ctx.nowMs), ctx.deps.config.regionId) };
+  },
+
+  async GetVideoInfos(ctx, p) {
+    const tooMany = new ApiError('VideoIdsExceededMax', `At most ${MAX_IDS} ids may be queried at once.`);
+    const ids = p.list('VideoIds', { max: MAX_IDS, tooMany });
+    const refs = p.list('ReferenceIds', { max: MAX_IDS, tooMany });
+    if (ids === undefined && refs === undefined) throw missing('VideoIds');
+    const db = ctx.deps.store.db;
+    const url = storedUrlRenderer(ctx.deps, ctx.nowMs);
+    const byId = await findVideos(db, ids ?? []);
+    const byRef = await findVideosByReference(db, refs ?? []);
+    const found = new Map<string, VideoRow>();
+    for (const r of [...byId, ...byRef]) found.set(r.video_id, r);
+    // Keep the order the caller asked in.
+    const ordered: VideoRow[] = [];
+    for (const id of ids ?? []) { const r = byId.find((x) => x.video_id === id); if (r && !ordered.includes(r)) ordered.push(r); }
+    for (const ref of refs ?? []) { const r = byRef.find((x) => x.reference_id === ref); if (r && !ordered.some((o) => o.video_id === r.video_id)) ordered.push(r); }
+    return {
+      VideoList: ordered.map((r) => videoInfosItemView(r, url)),
+      NonExistVideoIds: (ids ?? []).filter((id) => !byId.some((r) => r.video_id === id)),
+      NonExistReferenceIds: (refs ?? []).filter((ref) => !byRef.some((r) => r.reference_id === ref)),
+    };
+  },
+
+  async GetVideoList(ctx, p) {
+    const pageNo = p.int('PageNo', { min: 1 }) ?? 1;
+    const pageSize = p.int('PageSize', { min: 1, max: 100 }) ?? 10;
+    if (pageNo * pageSize > LIST_CAP) {
+      throw new ApiError('VideoListExceededMax', `GetVideoList reaches only the first ${LIST_CAP} matches; use SearchMedia with a ScrollToken to go further.`);
+    }
+    const statuses = p.list('Status', { max: STATUSES.length });
+    for (const s of statuses ?? []) if (!STATUSES.includes(s)) throw invalid('Status', `Unknown status "${s}".`);
+    const sortBy = p.oneOf('SortBy', ['CreationTime:Desc', 'CreationTime:Asc'] as const) ?? 'CreationTime:Desc';
+    const time = (name: string): number | undefined => {
+      const v = p.get(name);
+      if (v === undefined) return undefined;
+      const ms = parseIsoUtc(v);
+      if (ms === undefined) throw invalid(name, 'It must be a UTC time like 2024-05-01T08:00:00Z.');
+      return ms;
+    };
+    const { total, rows } = await listVideos(
+      ctx.deps.store.db,
+      {
+        statuses,
+        cateId: p.int('CateId'),
+        startMs: time('StartTime'),
+        endMs: time('EndTime'),
+        storageLocation: p.get('StorageLocation'),
+        referenceIds: p.list('ReferenceIds', { max: MAX_IDS }),
+      },
+      { offset: (pageNo - 1) * pageSize, limit: pageSize, ascending: sortBy === 'CreationTime:Asc' },
+    );
+    const url = storedUrlRenderer(ctx.deps, ctx.nowMs);
+    return { Total: total, VideoList: { Video: rows.map((r) => videoListItemView(r, url)) } };
+  },
+
+  async UpdateVideoInfo(ctx, p) {
+    const row = await videoFromParams(ctx, p);
+    const changes: Partial<VideoTable> = {};
+    const title = p.raw('Title');
+    if (title !== undefined) changes.title = checkTitle(title);
+    const description = p.raw('Description');
+    if (description !== undefined) changes.description = checkDescription(description);
+    const tags = p.raw('Tags');
+    if (tags !== undefined) changes.tags = checkTags(tags);
+    const cover = p.raw('CoverURL');
+    if (cover !== undefined) changes.cover_url = checkUrlField('CoverURL', cover);
+    const userData = p.raw('UserData');
+    if (userData !== undefined) changes.user_data = checkUserData(userData);
+    const cateId = p.int('CateId');
+    const db = ctx.deps.store.db;
+    if (cateId !== undefined) {
+      if (!(await categoryExists(db, cateId))) throw new ApiError('InvalidCateId.NotFound');
+      changes.cate_id = cateId;
+    }
+    const content = baseChanges(row, changes);
+    await db.transaction().execute(async (trx) => {
+      await updateVideo(trx, row.video_id, { ...changes, modified_at_ms: ctx.nowMs });
+      if (Object.keys(content).length > 0) {
+        await recordEvent(trx, {
+          appId: row.app_id, mediaId: row.video_id, type: 'MediaBaseChangeComplete',
+          fields: { Status: 'success', MediaId: row.video_id, MediaType: 'video', OperateMode: 'update', MediaContent: content },
+        }, ctx.nowMs);
+      }
+    });
+    return {};
+  },
+
+  async DeleteVideo(ctx, p) {
+    const tooMany = new ApiError('VideoIdsExceededMax', `At most ${MAX_IDS} videos may be deleted at once.`);
+    const ids = p.list('VideoIds', { max: MAX_IDS, tooMany });
+    const refs = p.list('ReferenceIds', { max: MAX_IDS, tooMany });
+    if (ids === undefined && refs === undefined) throw missing('VideoIds');
+    const db = ctx.deps.store.db;
+    const byId = await findVideos(db, ids ?? []);
+    const byRef = await findVideosByReference(db, refs ?? []);
+    const targets = new Map<string, VideoRow>();
+    for (const r of [...byId, ...byRef]) targets.set(r.video_id, r);
+    // The row, its outbox events and the job that removes its bytes commit together: the bytes
+    // are removed by a worker with retries, so a crash half-way never leaves an orphan behind.
+    await db.transaction().execute(async (trx) => {
+      for (const row of targets.values()) {
+        await deleteVideoRow(trx, row.video_id);
+        await enqueueJob(trx, { kind: 'media.purge', payload: { prefix: `${row.video_id}/` } });
+        const removed = baseChanges(row, {}, true);
+        await recordEvent(trx, {
+          appId: row.app_id, mediaId: row.video_id, type: 'MediaBaseChangeComplete',
+          fields: { Status: 'success', MediaId: row.video_id, MediaType: 'video', OperateMode: 'delete', MediaContent: removed },
+        }, ctx.nowMs);
+        await recordEvent(trx, {
+          appId: row.app_id, mediaId: row.video_id, type: 'DeleteMediaComplete',
+          fields: { Status: 'success', MediaId: row.video_id, MediaType: 'video', DeleteType: 'all' },
+        }, ctx.nowMs);
+      }
+    });
+    if (targets.size > 0) ctx.deps.notifyWorkers();
+    return {
+      NonExistVideoIds: (ids ?? []).filter((id) => !byId.some((r) => r.video_id === id)),
+      ForbiddenVideoIds: [],
+      NonExistReferenceIds: (refs ?? []).filter((ref) => !byRef.some((r) => r.reference_id === ref)),
+    };
+  },
+};
+
+/**
+ * MediaBaseChangeComplete's MediaContent: for each changed basic field, a JSON string
+ * `{"OldValue":…,"NewValue":…}` (reference events §1.9). On delete only OldValue is given.
+ */
+function baseChanges(row: VideoRow, changes: Partial<VideoTable>, deleting = false): Record<string, string> {
+  const fields: Array<[string, keyof VideoTable]> = [['Title', 'title'], ['Description', 'description'], ['CoverURL', 'cover_url'], ['CateId', 'cate_id'], ['Tags', 'tags']];
+  const out: Record<string, string> = {};
+  for (const [name, column] of fields) {
+    const oldValue = row[column];
+    if (deleting) {
+      if (oldValue !== null && oldValue !== '') out[name] = JSON.stringify({ OldValue: oldValue });
+      continue;
+    }
+    if (!(column in changes)) continue;
+    const newValue = changes[column];
+    if (newValue === oldValue) continue;
+    out[name] = JSON.stringify(oldValue === null || oldValue === '' ? { NewValue: newValue } : { OldValue: oldValue, NewValue: newValue });
+  }
+  return out;
+}
