@@ -44,7 +44,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     });
     const playbackKey = config.playback.authKey ?? (await ensureSetting(store.db, 'playback.authKey', randomSecret));
 
-    const blobs: BlobStore = createFsBlobStore({ root: join(config.dataDir, 'media') });
+    const fsBlobs = createFsBlobStore({ root: join(config.dataDir, 'media') });
+    // Writes in flight when a previous process died leave temp files only; they are never
+    // visible, and are swept here (the fs store is single-process by design).
+    const swept = await fsBlobs.sweepTemp(0);
+    if (swept > 0) log.info({ swept }, 'removed temp files left by an earlier process');
+    const blobs: BlobStore = fsBlobs;
     cleanups.push(() => blobs.close());
 
     let worker: Worker | undefined;

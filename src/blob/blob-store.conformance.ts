@@ -273,14 +273,13 @@ export function blobStoreConformance(name: string, make: () => Promise<BlobStore
         const before = await store.put('f/obj', bodyOf(old));
         const controller = new AbortController();
         const gated = gatedBody(24, 2 * MiB, MiB); // never released: the body hangs
-        const writing = store.put('f/obj', gated.body, { signal: controller.signal });
-        const fresh = store.put('f/fresh', gatedBody(25, 2 * MiB, MiB).body, { signal: controller.signal });
-        await gated.reached;
         const reason = new Error('user cancelled');
-        controller.abort(reason);
         const aborted = (e: unknown) => e instanceof BlobAbortedError && e.name === 'AbortError' && e.cause === reason;
-        await assert.rejects(writing, aborted);
-        await assert.rejects(fresh, aborted);
+        const overwrite = assert.rejects(store.put('f/obj', gated.body, { signal: controller.signal }), aborted);
+        const fresh = assert.rejects(store.put('f/fresh', gatedBody(25, 2 * MiB, MiB).body, { signal: controller.signal }), aborted);
+        await gated.reached;
+        controller.abort(reason);
+        await Promise.all([overwrite, fresh]);
         assert.deepEqual(await store.stat('f/obj'), before);
         assert.ok((await readAll(await store.get('f/obj'))).equals(old));
         assert.equal(await store.stat('f/fresh'), null);

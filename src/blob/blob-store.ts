@@ -7,8 +7,11 @@ import type { Readable } from 'node:stream';
 
 export { assertValidKey, assertValidPrefix } from './blob-key.js';
 
-/** A body for put(): a Node readable stream or any async iterable of bytes. It is consumed,
- * and destroyed if the put fails. */
+/**
+ * A body for put(): a Node readable stream or any async iterable of bytes (string chunks are
+ * taken as UTF-8). Arguments are checked before the body is touched; after that, a put that
+ * fails destroys the body (as stream.pipeline does).
+ */
 export type BlobBody = AsyncIterable<Uint8Array> | NodeJS.ReadableStream;
 
 export interface BlobInfo {
@@ -64,8 +67,9 @@ export interface BlobStore {
   put(key: string, body: BlobBody, opts?: PutOptions): Promise<BlobInfo>;
 
   /**
-   * The object, or an inclusive byte range of it, as a stream. A stream that has been opened
-   * keeps delivering the object it opened even if the key is overwritten meanwhile.
+   * The object, or an inclusive byte range of it, as a stream (consume or destroy it: it holds
+   * a file or a connection). A stream that has been opened keeps delivering the object it
+   * opened even if the key is overwritten meanwhile.
    * Rejects with BlobNotFoundError, or RangeNotSatisfiableError when `start` is at or past the
    * end (any range on an empty object) or the range is malformed.
    */

@@ -70,6 +70,8 @@ describe('fs blob store', () => {
     await assert.rejects(store.put('f/g', bodyOf(Buffer.from('fg'))), BlobKeyConflictError);
     assert.equal(await store.stat('a'), null);
     assert.equal(await store.stat('f/g'), null);
+    await assert.rejects(store.get('a'), BlobNotFoundError); // a directory is not an object
+    await assert.rejects(store.get('f/g'), BlobNotFoundError);
     assert.equal((await readAll(await store.get('a/b'))).toString(), 'ab');
     assert.equal((await readAll(await store.get('f'))).toString(), 'f');
   });

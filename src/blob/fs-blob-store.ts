@@ -8,8 +8,9 @@
 //
 // One process per root: the per-key lock is in memory. Distributed deployments use S3.
 
+import type { WriteStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { constants, createWriteStream, mkdirSync } from 'node:fs';
+import { constants, mkdirSync } from 'node:fs';
 import { lstat, mkdir, open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { addAbortSignal } from 'node:stream';
@@ -119,9 +120,14 @@ class FsStore implements FsBlobStore {
     let committed = false;
     try {
       await mkdir(this.#layout.tmpDir, { recursive: true }); // in case someone removed it
-      // The stream owns the file: it fsyncs (`flush`) and closes it before pipeline resolves.
-      const file = createWriteStream(tmpPath, { flags: 'wx', flush: true, highWaterMark: WRITE_HIGH_WATER_MARK });
-      await pipeline(meter.chunks, file, { signal });
+      // Created before any byte flows, so the cleanup below always finds it. The stream then
+      // owns the handle: it fsyncs (`flush`) and closes it.
+      const file = (await open(tmpPath, 'wx')).createWriteStream({ flush: true, highWaterMark: WRITE_HIGH_WATER_MARK });
+      try {
+        await pipeline(meter.chunks, file, { signal });
+      } finally {
+        await closed(file);
+      }
       const temp = { path: tmpPath, size: meter.size, etag: meter.md5Hex() };
       const info = await this.#lock.run(key, () => commitObject(this.#layout, key, temp, opts.contentType, sidecarTmpPath));
       committed = true;
@@ -237,6 +243,15 @@ class FsStore implements FsBlobStore {
   #assertOpen(): void {
     if (this.#closed) throw new BlobStoreClosedError();
   }
+}
+
+/** Resolves once `stream` has released its file (destroying it if pipeline left it open). */
+function closed(stream: WriteStream): Promise<void> {
+  if (stream.closed) return Promise.resolve();
+  return new Promise((resolve) => {
+    stream.once('close', () => resolve());
+    if (!stream.destroyed) stream.destroy();
+  });
 }
 
 function describe(error: unknown): string {

@@ -6,7 +6,7 @@
 //   1. add `'ingest.url': { uploadJobId: string }` to `JobPayloads`;
 //   2. add its spec to `JOB_CATALOG` (schema, maxAttempts, optional backoff) — tsc insists;
 //   3. write the handler with `defineJobHandler('ingest.url', …)` next to the code it drives
-//      (e.g. `src/ingest/url-job.handler.ts`) and add it to the list the process passes to
+//      (e.g. `src/ingest/url-job.handler.ts`) and add it to the list `src/server.ts` passes to
 //      `createJobRegistry` — start-up fails if it is missing or listed twice;
 //   4. enqueue with `enqueueJob(trx, { kind: 'ingest.url', payload })` in the transaction that
 //      writes the domain row.

@@ -1,4 +1,4 @@
-import { type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { Store } from './db.js';
 import { core } from './migrations/0001-core.js';
 
@@ -13,7 +13,15 @@ class StaticMigrations implements MigrationProvider {
 
 /** Brings the schema up to date; safe to run from several processes at once (Kysely takes a lock). */
 export async function migrateToLatest(store: Store): Promise<void> {
-  const migrator = new Migrator({ db: store.db, provider: new StaticMigrations(store) });
+  // Kysely looks for its migration tables in every schema unless told which one: pin it to the
+  // connection's own schema so deployments (and test runs) sharing one Postgres never collide.
+  const schema =
+    store.dialect === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(store.db)).rows[0]?.s : undefined;
+  const migrator = new Migrator({
+    db: store.db,
+    provider: new StaticMigrations(store),
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');

@@ -1,0 +1,49 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from './config.js';
+
+const base = { flags: {}, env: {}, cwd: '/srv' };
+
+test('defaults follow the contract and the result is frozen', () => {
+  const c = loadConfig(base);
+  assert.equal(c.dataDir, '/srv/data');
+  assert.equal(c.host, '127.0.0.1');
+  assert.equal(c.port, 8080);
+  assert.equal(c.publicUrl, 'http://127.0.0.1:8080');
+  assert.equal(c.role, 'all');
+  assert.equal(c.databaseUrl, undefined);
+  assert.equal(c.allowPrivateNetworks, false);
+  assert.ok(Object.isFrozen(c) && Object.isFrozen(c.worker));
+});
+
+test('flags win over the file; env is read here only', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'openvod-config-'));
+  const file = join(dir, 'c.json');
+  writeFileSync(file, JSON.stringify({ port: 9000, host: '0.0.0.0', playback: { authTtlS: 60 }, worker: { concurrency: 8 } }));
+  const c = loadConfig({ flags: { config: file, port: '9100' }, env: { OPENVOD_ALLOW_PRIVATE_NETWORKS: '1', OPENVOD_DATABASE_URL: 'postgres://x@h/db' }, cwd: dir });
+  assert.equal(c.port, 9100);
+  assert.equal(c.publicUrl, 'http://127.0.0.1:9100');
+  assert.equal(c.playback.authTtlS, 60);
+  assert.equal(c.worker.concurrency, 8);
+  assert.equal(c.allowPrivateNetworks, true);
+  assert.equal(c.databaseUrl, 'postgres://x@h/db');
+});
+
+test('every problem is reported at once', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'openvod-config-'));
+  const file = join(dir, 'c.json');
+  writeFileSync(file, JSON.stringify({ port: 'x', worker: { concurrency: 0 }, bogus: true }));
+  try {
+    loadConfig({ flags: { config: file, publicUrl: 'ftp://nope' }, env: { OPENVOD_DATABASE_URL: 'mysql://x', OPENVOD_ACCESS_KEY_ID: 'abc' }, cwd: dir });
+    assert.fail('expected ConfigError');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    const text = err.problems.join('\n');
+    for (const needle of ['port', 'worker.concurrency', 'bogus', '--public-url', 'OPENVOD_DATABASE_URL', 'must be set together']) {
+      assert.ok(text.includes(needle), `missing "${needle}" in:\n${text}`);
+    }
+  }
+});
