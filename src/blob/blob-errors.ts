@@ -9,6 +9,7 @@ export type BlobErrorCode =
   | 'RangeNotSatisfiable'
   | 'BlobKeyConflict'
   | 'BlobStorageFailed'
+  | 'BlobSourceInvalid'
   | 'BlobStoreClosed'
   | 'ABORT_ERR';
 
@@ -88,6 +89,22 @@ export class BlobStorageError extends BlobError {
   constructor(message: string, options: { cause: unknown }) {
     super(message, options);
     this.name = 'BlobStorageError';
+  }
+}
+
+/**
+ * The local file handed to putFile() can't be stored as given: missing, not a regular file
+ * (a symlink, a directory…), unreadable, changed while it was being stored, or not matching the
+ * `md5Hex` the caller vouched for. Nothing was stored and the file was left where it was.
+ */
+export class BlobSourceError extends BlobError {
+  readonly code = 'BlobSourceInvalid';
+  readonly path: string;
+
+  constructor(path: string, reason: string, options?: { cause?: unknown }) {
+    super(`Cannot store the file ${JSON.stringify(path)}: ${reason}`, options);
+    this.name = 'BlobSourceError';
+    this.path = path;
   }
 }
 

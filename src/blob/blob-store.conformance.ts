@@ -4,12 +4,16 @@
 // Nothing here may depend on how an adapter stores things.
 
 import assert from 'node:assert/strict';
+import { lstat, mkdir, mkdtemp, readFile, rm, stat, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Readable } from 'node:stream';
 import {
   BlobAbortedError,
   BlobKeyConflictError,
   BlobNotFoundError,
+  BlobSourceError,
   BlobStoreClosedError,
   BlobTooLargeError,
   InvalidBlobKeyError,
@@ -26,6 +30,7 @@ import {
   md5Hex,
   md5OfGenerated,
   readAll,
+  writeGeneratedFile,
 } from './blob-test-data.js';
 
 export interface BlobStoreHarness {
@@ -63,6 +68,18 @@ export function blobStoreConformance(name: string, make: () => Promise<BlobStore
       } finally {
         await store.close();
         await cleanup();
+      }
+    });
+  };
+
+  /** Like `it`, plus a fresh local directory for putFile's source files. */
+  const itWithFiles = (title: string, fn: (store: BlobStore, dir: string) => Promise<void>): void => {
+    it(title, async (store) => {
+      const dir = await mkdtemp(join(tmpdir(), 'openvod-blob-src-'));
+      try {
+        await fn(store, dir);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
       }
     });
   };
@@ -307,11 +324,133 @@ export function blobStoreConformance(name: string, make: () => Promise<BlobStore
       });
     });
 
+    describe('putFile', () => {
+      const size = 3 * MiB + 17;
+      const sourceError = (e: unknown) => e instanceof BlobSourceError && e.code === 'BlobSourceInvalid';
+      const exists = async (path: string): Promise<boolean> => (await lstat(path).catch(() => null)) !== null;
+
+      itWithFiles('stores a ~3 MB file, hashing it, and leaves the file untouched by default', async (store, dir) => {
+        const path = join(dir, 'source.mp4');
+        await writeGeneratedFile(path, 60, size);
+        const before = await stat(path);
+        const info = await store.putFile('v1/source.mp4', path, { contentType: 'video/mp4' });
+        assert.equal(info.key, 'v1/source.mp4');
+        assert.equal(info.size, size);
+        assert.equal(info.etag, md5OfGenerated(60, size));
+        assert.equal(info.contentType, 'video/mp4');
+        assert.deepEqual(await store.stat('v1/source.mp4'), info);
+        assert.ok((await readAll(await store.get('v1/source.mp4'))).equals(generatedBuffer(60, size)), 'content differs');
+        const after = await stat(path);
+        assert.deepEqual([after.ino, after.size, after.mtimeMs], [before.ino, before.size, before.mtimeMs], 'the source changed');
+        assert.ok((await readFile(path)).equals(generatedBuffer(60, size)));
+      });
+
+      itWithFiles('with move, consumes the file; a given md5Hex becomes the etag', async (store, dir) => {
+        const given = join(dir, 'given.bin');
+        const hashed = join(dir, 'hashed.bin');
+        await writeGeneratedFile(given, 61, size);
+        await writeGeneratedFile(hashed, 62, size);
+        const md5 = md5OfGenerated(61, size);
+        const info = await store.putFile('v1/given.bin', given, { md5Hex: md5.toUpperCase(), move: true, contentType: 'video/mp4' });
+        assert.equal(info.etag, md5, 'the etag is lowercase hex');
+        assert.equal(info.size, size);
+        assert.equal(await exists(given), false, 'the source is still there');
+        assert.deepEqual(await store.stat('v1/given.bin'), info);
+        assert.ok((await readAll(await store.get('v1/given.bin'))).equals(generatedBuffer(61, size)));
+
+        const computed = await store.putFile('v1/hashed.bin', hashed, { move: true });
+        assert.equal(computed.etag, md5OfGenerated(62, size));
+        assert.equal(computed.contentType, undefined);
+        assert.equal(await exists(hashed), false);
+        assert.deepEqual(await store.stat('v1/hashed.bin'), computed);
+        assert.deepEqual(await keysOf(store.list('')), ['v1/given.bin', 'v1/hashed.bin']);
+      });
+
+      itWithFiles('stores an empty file', async (store, dir) => {
+        const path = join(dir, 'empty');
+        await writeGeneratedFile(path, 63, 0);
+        const info = await store.putFile('e/empty', path, { move: true });
+        assert.equal(info.size, 0);
+        assert.equal(info.etag, EMPTY_MD5);
+        assert.equal((await readAll(await store.get('e/empty'))).length, 0);
+      });
+
+      itWithFiles('rejects a missing file, a directory and a symlink with BlobSourceError, storing nothing', async (store, dir) => {
+        const target = join(dir, 'real.bin');
+        await writeGeneratedFile(target, 64, 1000);
+        await symlink(target, join(dir, 'link.bin'));
+        await mkdir(join(dir, 'folder'));
+        for (const name of ['missing.bin', 'folder', 'link.bin']) {
+          for (const move of [false, true]) {
+            await assert.rejects(store.putFile('s/obj', join(dir, name), { move }), sourceError, `${name} move=${String(move)}`);
+          }
+        }
+        assert.equal(await store.stat('s/obj'), null);
+        assert.deepEqual(await keysOf(store.list('')), []);
+        assert.ok((await lstat(join(dir, 'link.bin'))).isSymbolicLink(), 'the symlink was consumed');
+        assert.ok(await exists(target));
+      });
+
+      itWithFiles('checks the key and md5Hex before touching the file', async (store, dir) => {
+        const path = join(dir, 'source.bin');
+        await writeGeneratedFile(path, 65, 1000);
+        await assert.rejects(store.putFile('../x', path, { move: true }), InvalidBlobKeyError);
+        await assert.rejects(store.putFile('s/obj', path, { move: true, md5Hex: 'not-an-md5' }), RangeError);
+        assert.ok(await exists(path));
+        assert.equal(await store.stat('s/obj'), null);
+      });
+
+      itWithFiles('replaces an existing object atomically, with or without move', async (store, dir) => {
+        const old = generatedBuffer(66, MiB);
+        await store.put('o/obj', bodyOf(old), { contentType: 'video/old' });
+        for (const [seed, move] of [[67, false], [68, true]] as const) {
+          const path = join(dir, `v${seed}.bin`);
+          await writeGeneratedFile(path, seed, size);
+          const previous = await readAll(await store.get('o/obj'));
+          const fresh = generatedBuffer(seed, size);
+          let done = false;
+          const readers = (async () => {
+            let reads = 0;
+            while (!done || reads === 0) {
+              const seen = await readAll(await store.get('o/obj'));
+              assert.ok(seen.equals(previous) || seen.equals(fresh), `a reader saw ${seen.length} bytes of neither version`);
+              reads++;
+            }
+          })();
+          const info = await store.putFile('o/obj', path, { move }).finally(() => {
+            done = true;
+          });
+          await readers;
+          assert.equal(info.etag, md5Hex(fresh));
+          const stat = await store.stat('o/obj');
+          assert.deepEqual(stat, info);
+          assert.equal(stat?.contentType, undefined, 'the old content type must not survive');
+          assert.ok((await readAll(await store.get('o/obj'))).equals(fresh));
+          assert.equal(await exists(path), !move);
+        }
+        assert.deepEqual(await keysOf(store.list('')), ['o/obj']);
+      });
+
+      itWithFiles('rejects an already aborted signal, keeping the file and storing nothing', async (store, dir) => {
+        const path = join(dir, 'source.bin');
+        await writeGeneratedFile(path, 69, size);
+        const reason = new Error('user cancelled');
+        for (const move of [false, true]) {
+          const aborted = (e: unknown) => e instanceof BlobAbortedError && e.name === 'AbortError' && e.cause === reason;
+          await assert.rejects(store.putFile('a/obj', path, { move, signal: AbortSignal.abort(reason) }), aborted);
+        }
+        assert.ok((await readFile(path)).equals(generatedBuffer(69, size)));
+        assert.equal(await store.stat('a/obj'), null);
+        assert.deepEqual(await keysOf(store.list('')), []);
+      });
+    });
+
     describe('keys', () => {
       for (const key of INVALID_KEYS) {
         it(`rejects the invalid key ${JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key)}`, async (store) => {
           const invalid = (e: unknown) => e instanceof InvalidBlobKeyError && e.code === 'InvalidBlobKey';
           await assert.rejects(store.put(key, bodyOf(Buffer.from('x'))), invalid, 'put');
+          await assert.rejects(store.putFile(key, join(tmpdir(), 'openvod-no-such-file')), invalid, 'putFile');
           await assert.rejects(store.get(key), invalid, 'get');
           await assert.rejects(store.stat(key), invalid, 'stat');
           await assert.rejects(store.delete(key), invalid, 'delete');
@@ -458,6 +597,7 @@ export function blobStoreConformance(name: string, make: () => Promise<BlobStore
         await store.close();
         const closed = (e: unknown) => e instanceof BlobStoreClosedError && e.code === 'BlobStoreClosed';
         await assert.rejects(store.put('c/new', bodyOf(Buffer.from('x'))), closed);
+        await assert.rejects(store.putFile('c/new', join(tmpdir(), 'openvod-no-such-file')), closed);
         await assert.rejects(store.get('c/obj'), closed);
         await assert.rejects(store.stat('c/obj'), closed);
         await assert.rejects(store.delete('c/obj'), closed);

@@ -2,6 +2,8 @@
 // Adapters: `fs-blob-store.ts` (embedded default) and, later, an S3 adapter. Every adapter must
 // pass `blob-store.conformance.ts` unchanged, so nothing here goes beyond what the S3 API can
 // do: whole-object writes (no append, no rename), ranged reads, HEAD, delete, prefix listing.
+// putFile() is a put() whose body is a local file: an adapter may optimise it (the fs store
+// renames the file into place) but must behave exactly like a put of the file's bytes.
 
 import type { Readable } from 'node:stream';
 
@@ -42,6 +44,23 @@ export interface PutOptions {
   maxBytes?: number | undefined;
 }
 
+export interface PutFileOptions {
+  contentType?: string | undefined;
+  /**
+   * Lowercase (or uppercase) hex MD5 of the file, when the caller already computed it while
+   * writing the file: it becomes the etag and spares a re-read. Trusted: an adapter that reads
+   * the file anyway (a copy) fails with BlobSourceError on a mismatch; a move does not check.
+   */
+  md5Hex?: string | undefined;
+  /**
+   * When true the local file is consumed: on success it no longer exists at `path` (the fs store
+   * renames it into place when it is on the same filesystem — no copy —, other stores upload
+   * then delete it). On failure it is left where it was. Default false: the file is only read.
+   */
+  move?: boolean | undefined;
+  signal?: AbortSignal | undefined;
+}
+
 export interface GetOptions {
   /** Inclusive first byte (HTTP Range). */
   start?: number | undefined;
@@ -65,6 +84,19 @@ export interface BlobStore {
    * (the storage failed) or — unchanged — the error the body itself raised.
    */
   put(key: string, body: BlobBody, opts?: PutOptions): Promise<BlobInfo>;
+
+  /**
+   * Stores a complete local file as `key`, with the same visibility and atomicity guarantees
+   * as put(). The file must be a regular file (a symlink is refused, not followed) that nobody
+   * writes to meanwhile. Resolves with the stored object's info (etag = `md5Hex`, or the MD5
+   * the adapter computed).
+   *
+   * Rejects with InvalidBlobKeyError, BlobSourceError (missing, not a regular file, unreadable;
+   * nothing stored), BlobAbortedError, BlobKeyConflictError (path-keyed stores only),
+   * BlobStoreClosedError or BlobStorageError; a malformed `md5Hex` throws RangeError. On any
+   * rejection the file is still at `path`.
+   */
+  putFile(key: string, path: string, opts?: PutFileOptions): Promise<BlobInfo>;
 
   /**
    * The object, or an inclusive byte range of it, as a stream (consume or destroy it: it holds

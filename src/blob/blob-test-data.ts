@@ -1,7 +1,10 @@
 // Test data for the blob store suites: deterministic bytes generated on the fly (a 200 MB body
-// never exists in memory), bodies that stall or fail on cue, and stream readers.
+// never exists in memory), bodies that stall or fail on cue, local files, and stream readers.
 
 import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 const CHUNK_BYTES = 64 * 1024; // a multiple of 4: the generator works in 32-bit words
 
@@ -36,6 +39,11 @@ function* generatedChunks(seed: number, size: number, chunkBytes: number): Gener
     }
     yield Buffer.from(words.buffer, 0, length);
   }
+}
+
+/** Writes `generatedBytes(seed, size)` to a new file at `path`. */
+export async function writeGeneratedFile(path: string, seed: number, size: number): Promise<void> {
+  await pipeline(Readable.from(generatedBytes(seed, size)), createWriteStream(path, { flags: 'wx' }));
 }
 
 export function md5Hex(data: Uint8Array): string {

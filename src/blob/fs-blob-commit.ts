@@ -1,11 +1,16 @@
 // The steps of the fs store that touch the visible state of one key. Callers hold the key's
 // lock around commitObject/removeObject; statObject needs no lock (see fs-blob-sidecar.ts for
 // why a reader always finds a sidecar entry that matches the file it sees).
+//
+// The file committed is usually a put's temp file in `.tmp/`, but may be the caller's own file
+// (putFile with `move`): the steps are the same, the file just comes from elsewhere.
 
 import type { Stats } from 'node:fs';
+import { constants } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { lstat, mkdir, open, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { dirname, sep } from 'node:path';
-import { BlobKeyConflictError } from './blob-errors.js';
+import { BlobKeyConflictError, BlobSourceError } from './blob-errors.js';
 import type { BlobInfo } from './blob-store.js';
 import { errnoCode, fsyncDir } from './fs-blob-io.js';
 import type { FsLayout } from './fs-blob-layout.js';
@@ -13,12 +18,20 @@ import { objectPath, sidecarPath } from './fs-blob-layout.js';
 import { fallbackEtag, matchVersion, readSidecar, writeSidecar } from './fs-blob-sidecar.js';
 import type { SidecarVersion } from './fs-blob-sidecar.js';
 
-/** A fully written, fsynced and closed temp file waiting to become the object. */
+/** A fully written and closed file waiting to become the object (commitObject fsyncs it). */
 export interface TempObject {
   path: string;
   size: number;
   etag: string;
+  /**
+   * Set for a file the store doesn't own (putFile's move): the device and inode it must still
+   * have. Any difference — or the file being the object itself — fails with BlobSourceError.
+   */
+  identity?: { dev: number; ino: number } | undefined;
 }
+
+/** fs.promises.rename, or a stand-in (tests simulate EXDEV with one). */
+export type RenameFn = (from: string, to: string) => Promise<void>;
 
 const CONFLICT_CODES = new Set(['ENOTDIR', 'EEXIST', 'EISDIR', 'ENOTEMPTY']);
 
@@ -29,21 +42,26 @@ export async function commitObject(
   temp: TempObject,
   contentType: string | undefined,
   sidecarTmpPath: string,
+  renameFile: RenameFn = rename,
 ): Promise<BlobInfo> {
   const target = objectPath(layout, key);
   await ensureParentDir(target, key);
   const current = await lstatOrNull(target);
   if (current?.isDirectory() === true) throw new BlobKeyConflictError(key);
+  const { identity } = temp;
+  if (identity !== undefined && current !== null && current.dev === identity.dev && current.ino === identity.ino) {
+    throw new BlobSourceError(temp.path, `it is the stored object ${JSON.stringify(key)} itself`);
+  }
   const sidecar = sidecarPath(layout, key);
   const previous = current?.isFile() === true ? matchVersion(await readSidecar(sidecar), current) : undefined;
 
   // Strictly after the file being replaced, so the two sidecar entries can't be confused.
   const mtimeMs = Math.max(Date.now(), current === null ? 0 : Math.round(current.mtimeMs) + 1);
-  await setMtime(temp.path, mtimeMs);
+  await setMtime(temp, mtimeMs);
 
   const version: SidecarVersion = { size: temp.size, mtimeMs, etag: temp.etag, contentType };
   await writeSidecar(sidecar, sidecarTmpPath, key, previous === undefined ? [version] : [version, previous]);
-  await renameIntoPlace(temp.path, target, key);
+  await renameIntoPlace(temp.path, target, key, renameFile);
   await fsyncDir(dirname(target));
   return toInfo(key, version);
 }
@@ -85,10 +103,25 @@ function toInfo(key: string, version: SidecarVersion): BlobInfo {
   return { key, size: version.size, etag: version.etag, lastModified: new Date(version.mtimeMs), contentType: version.contentType };
 }
 
-/** Sets a file's mtime (and atime) durably. */
-async function setMtime(path: string, mtimeMs: number): Promise<void> {
-  const handle = await open(path, 'r');
+/**
+ * Sets the file's mtime (and atime) and fsyncs it — data included, which a moved file that
+ * nobody synced needs before it becomes the object. Checks first that it is still the file
+ * described, so (size, mtime) can't end up naming other bytes in the sidecar.
+ */
+async function setMtime(temp: TempObject, mtimeMs: number): Promise<void> {
+  const { identity } = temp;
+  let handle: FileHandle;
   try {
+    handle = await open(temp.path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (error) {
+    if (identity === undefined) throw error;
+    throw new BlobSourceError(temp.path, `cannot open it (${errnoCode(error) ?? String(error)})`, { cause: error });
+  }
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile() || stats.size !== temp.size || (identity !== undefined && (stats.dev !== identity.dev || stats.ino !== identity.ino))) {
+      throw new BlobSourceError(temp.path, 'changed while being stored');
+    }
     await handle.utimes(new Date(mtimeMs), new Date(mtimeMs));
     await handle.sync();
   } finally {
@@ -105,15 +138,16 @@ async function ensureParentDir(target: string, key: string): Promise<void> {
   }
 }
 
-async function renameIntoPlace(from: string, to: string, key: string): Promise<void> {
+async function renameIntoPlace(from: string, to: string, key: string, renameFile: RenameFn): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
-      await rename(from, to);
+      await renameFile(from, to);
       return;
     } catch (error) {
       const code = errnoCode(error);
-      // A concurrent delete of a sibling key may have pruned the (then empty) parent directory.
-      if (code === 'ENOENT' && attempt < 5) {
+      // A concurrent delete of a sibling key may have pruned the (then empty) parent directory
+      // (unless it is the file itself that is gone).
+      if (code === 'ENOENT' && attempt < 5 && (await lstatOrNull(from)) !== null) {
         await ensureParentDir(to, key);
         continue;
       }

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm, stat, symlink, utimes, writeFile, mkdir } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, readdir, rm, stat, symlink, utimes, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BlobKeyConflictError, BlobNotFoundError, BlobTooLargeError } from './blob-errors.js';
+import { BlobAbortedError, BlobKeyConflictError, BlobNotFoundError, BlobSourceError, BlobTooLargeError } from './blob-errors.js';
 import { blobStoreConformance } from './blob-store.conformance.js';
-import { bodyOf, failingBody, gatedBody, generatedBuffer, md5Hex, readAll } from './blob-test-data.js';
+import { bodyOf, failingBody, gatedBody, generatedBuffer, md5Hex, md5OfGenerated, readAll, writeGeneratedFile } from './blob-test-data.js';
+import type { RenameFn } from './fs-blob-commit.js';
 import { fsLayout, sidecarPath } from './fs-blob-layout.js';
 import { writeSidecar } from './fs-blob-sidecar.js';
 import { createFsBlobStore } from './fs-blob-store.js';
@@ -21,10 +22,10 @@ blobStoreConformance('fs', async () => {
 });
 
 /** A fresh fs store in its own directory, closed and removed afterwards. */
-function fsTest(title: string, fn: (store: FsBlobStore, root: string) => Promise<void>): void {
+function fsTest(title: string, fn: (store: FsBlobStore, root: string) => Promise<void>, renameSource?: RenameFn): void {
   test(title, { timeout: 30_000 }, async () => {
     const root = await newRoot();
-    const store = createFsBlobStore({ root });
+    const store = createFsBlobStore({ root, renameSource });
     try {
       await fn(store, root);
     } finally {
@@ -215,6 +216,129 @@ describe('fs blob store', () => {
     assert.equal(await store.stat('v1/link'), null);
     await assert.rejects(store.get('v1/link'), BlobNotFoundError);
     assert.deepEqual(await collectKeys(store), []);
+  });
+
+  describe('putFile', () => {
+    const MiB = 1024 * 1024;
+    const exists = async (path: string): Promise<boolean> => (await lstat(path).catch(() => null)) !== null;
+    /** A source file outside the store's directories, on the same filesystem. */
+    const sourceFile = async (root: string, name: string, seed: number, size: number): Promise<string> => {
+      await mkdir(join(root, 'staging'), { recursive: true });
+      const path = join(root, 'staging', name);
+      await writeGeneratedFile(path, seed, size);
+      return path;
+    };
+    const crossDevice: RenameFn = () => Promise.reject(Object.assign(new Error('EXDEV: cross-device link not permitted'), { code: 'EXDEV' }));
+
+    fsTest('moves the file into place without copying it (same inode), later than the version it replaces', async (store, root) => {
+      const old = await store.put('v1/source.mp4', bodyOf(Buffer.from('old')));
+      const path = await sourceFile(root, 'download.mp4', 70, 3 * MiB);
+      const old2000 = new Date('2000-01-01T00:00:00Z');
+      await utimes(path, old2000, old2000); // an old download must not look older than `old`
+      const { ino, dev } = await stat(path);
+      const info = await store.putFile('v1/source.mp4', path, { move: true, md5Hex: md5OfGenerated(70, 3 * MiB) });
+      assert.equal(await exists(path), false);
+      const object = await stat(store.pathOf('v1/source.mp4'));
+      assert.deepEqual([object.ino, object.dev], [ino, dev], 'the file was copied, not renamed');
+      assert.ok(info.lastModified.getTime() > old.lastModified.getTime(), 'mtime not after the replaced version');
+      assert.equal(object.mtime.getTime(), info.lastModified.getTime());
+      assert.deepEqual(await store.stat('v1/source.mp4'), info);
+      assert.deepEqual(await tmpEntries(root), []);
+    });
+
+    fsTest(
+      'falls back to a copy when the rename crosses filesystems (EXDEV), still consuming the file',
+      async (store, root) => {
+        const before = await store.put('v1/source.mp4', bodyOf(Buffer.from('old')), { contentType: 'video/old' });
+        const path = await sourceFile(root, 'download.mp4', 71, 3 * MiB);
+        const { ino } = await stat(path);
+        const info = await store.putFile('v1/source.mp4', path, { move: true, contentType: 'video/mp4' });
+        assert.equal(info.etag, md5OfGenerated(71, 3 * MiB));
+        assert.equal(await exists(path), false);
+        assert.notEqual((await stat(store.pathOf('v1/source.mp4'))).ino, ino, 'expected a copy');
+        assert.ok(info.lastModified.getTime() > before.lastModified.getTime());
+        assert.deepEqual(await store.stat('v1/source.mp4'), info);
+        assert.ok((await readAll(await store.get('v1/source.mp4'))).equals(generatedBuffer(71, 3 * MiB)));
+        assert.deepEqual(await tmpEntries(root), []);
+
+        // The rename failed after the commit had set the file's mtime: it is put back (to the
+        // microsecond: utimes takes float seconds). A copy that then fails leaves the file in
+        // place and the object unchanged.
+        const other = await sourceFile(root, 'other.mp4', 72, 1000);
+        const { mtimeMs } = await stat(other);
+        await assert.rejects(store.putFile('v1/source.mp4', other, { move: true, md5Hex: md5Hex(Buffer.from('wrong')) }), BlobSourceError);
+        assert.ok(Math.abs((await stat(other)).mtimeMs - mtimeMs) < 0.01, 'the file’s mtime was not restored');
+        assert.deepEqual(await store.stat('v1/source.mp4'), info);
+        assert.deepEqual(await tmpEntries(root), []);
+      },
+      crossDevice,
+    );
+
+    test('copies a file from another filesystem (/dev/shm) when it cannot be renamed', { timeout: 30_000 }, async (t) => {
+      const shm = await mkdtemp('/dev/shm/openvod-blob-').catch(() => null);
+      if (shm === null) return t.skip('no writable /dev/shm');
+      const root = await newRoot();
+      const store = createFsBlobStore({ root });
+      try {
+        if ((await stat(shm)).dev === (await stat(root)).dev) return t.skip('/dev/shm is on the same filesystem');
+        const path = join(shm, 'download.mp4');
+        await writeGeneratedFile(path, 73, 2 * MiB);
+        const info = await store.putFile('v1/source.mp4', path, { move: true });
+        assert.equal(info.etag, md5OfGenerated(73, 2 * MiB));
+        assert.equal(await exists(path), false);
+        assert.deepEqual(await store.stat('v1/source.mp4'), info);
+        assert.deepEqual(await tmpEntries(root), []);
+      } finally {
+        await store.close();
+        await rm(root, { recursive: true, force: true });
+        await rm(shm, { recursive: true, force: true });
+      }
+    });
+
+    fsTest('copies without consuming when move is false, checking a given md5Hex', async (store, root) => {
+      const path = await sourceFile(root, 'download.mp4', 74, MiB);
+      const { ino } = await stat(path);
+      const info = await store.putFile('v1/source.mp4', path, { md5Hex: md5OfGenerated(74, MiB) });
+      assert.notEqual((await stat(store.pathOf('v1/source.mp4'))).ino, ino);
+      assert.equal((await stat(path)).ino, ino);
+      assert.equal(info.etag, md5OfGenerated(74, MiB));
+      // The copy reads every byte anyway, so a wrong MD5 is caught before anything is stored.
+      await assert.rejects(store.putFile('v1/other.mp4', path, { md5Hex: md5Hex(Buffer.from('wrong')) }), BlobSourceError);
+      assert.equal(await store.stat('v1/other.mp4'), null);
+    });
+
+    fsTest('leaves no temp file, and the source in place, after any failure', async (store, root) => {
+      const path = await sourceFile(root, 'download.mp4', 75, MiB);
+      const { mtimeMs } = await stat(path);
+      await store.put('t/file', bodyOf(Buffer.from('x')));
+      await store.put('t/dir/child', bodyOf(Buffer.from('y')));
+      for (const move of [false, true]) {
+        await assert.rejects(store.putFile('t/file/under', path, { move }), BlobKeyConflictError);
+        await assert.rejects(store.putFile('t/dir', path, { move }), BlobKeyConflictError);
+        await assert.rejects(store.putFile('t/new', path, { move, signal: AbortSignal.abort() }), BlobAbortedError);
+        await assert.rejects(store.putFile('t/new', join(root, 'staging', 'missing'), { move }), BlobSourceError);
+        await assert.rejects(store.putFile('t/file', store.pathOf('t/file'), { move: true }), BlobSourceError);
+      }
+      assert.equal((await stat(path)).mtimeMs, mtimeMs, 'a failed move changed the file’s times');
+      assert.ok((await readFile(path)).equals(generatedBuffer(75, MiB)));
+      assert.equal((await readAll(await store.get('t/file'))).toString(), 'x');
+      assert.deepEqual(await tmpEntries(root), []);
+      await store.putFile('t/copied', path);
+      await store.putFile('t/moved', path, { move: true });
+      assert.deepEqual(await tmpEntries(root), []);
+      assert.deepEqual(await collectKeys(store), ['t/copied', 't/dir/child', 't/file', 't/moved']);
+    });
+
+    fsTest('stops hashing a large file when aborted, keeping the file', async (store, root) => {
+      const path = await sourceFile(root, 'download.mp4', 76, 64 * MiB);
+      const controller = new AbortController();
+      const storing = store.putFile('v1/source.mp4', path, { move: true, signal: controller.signal });
+      setImmediate(() => controller.abort());
+      await assert.rejects(storing, BlobAbortedError);
+      assert.equal(await exists(path), true);
+      assert.equal(await store.stat('v1/source.mp4'), null);
+      assert.deepEqual(await tmpEntries(root), []);
+    });
   });
 
   test('a new store on the same root sees what an earlier one stored', async () => {

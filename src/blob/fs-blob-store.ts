@@ -6,32 +6,45 @@
 // keeps its inode. Any failure removes the temp file. A crash (kill -9) can only leave files in
 // `.tmp/`, which no read path looks at and sweepTemp() removes.
 //
+// putFile with `move` renames the caller's file into place instead (fs-blob-move.ts); without
+// `move`, or across filesystems, the file is streamed through the put path like any body.
+//
 // One process per root: the per-key lock is in memory. Distributed deployments use S3.
 
 import type { WriteStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { constants, mkdirSync } from 'node:fs';
-import { lstat, mkdir, open, readdir, rm } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { addAbortSignal } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { assertValidMaxBytes, meterBody } from './blob-body.js';
 import type { MeteredBody } from './blob-body.js';
-import { BlobAbortedError, BlobError, BlobNotFoundError, BlobStorageError, BlobStoreClosedError } from './blob-errors.js';
+import { BlobAbortedError, BlobError, BlobNotFoundError, BlobSourceError, BlobStorageError, BlobStoreClosedError } from './blob-errors.js';
 import { assertValidKey, assertValidPrefix } from './blob-key.js';
 import { assertRangeShape, resolveRange } from './blob-range.js';
-import type { BlobBody, BlobInfo, BlobListEntry, BlobStore, GetOptions, PutOptions } from './blob-store.js';
+import { SOURCE_READ_CHUNK_BYTES, inspectSourceFile, md5OfFile, normalizeMd5Hex, openSourceFile } from './blob-source-file.js';
+import type { SourceFile } from './blob-source-file.js';
+import type { BlobBody, BlobInfo, BlobListEntry, BlobStore, GetOptions, PutFileOptions, PutOptions } from './blob-store.js';
 import { commitObject, removeObject, statObject } from './fs-blob-commit.js';
+import type { RenameFn } from './fs-blob-commit.js';
 import { errnoCode } from './fs-blob-io.js';
 import { walkObjects } from './fs-blob-list.js';
 import type { FsLayout } from './fs-blob-layout.js';
 import { fsLayout, newTempPath, objectPath } from './fs-blob-layout.js';
+import { CROSS_DEVICE, moveIntoPlace } from './fs-blob-move.js';
+import type { MoveContext } from './fs-blob-move.js';
 import { createKeyLock } from './key-lock.js';
 
 export interface FsBlobStoreOptions {
   /** Directory that holds everything (created if missing). Must be one filesystem. */
   root: string;
+  /**
+   * How putFile's `move` renames the caller's file into place (default fs.promises.rename).
+   * A seam for tests: one that fails with EXDEV exercises the copy fallback.
+   */
+  renameSource?: RenameFn | undefined;
 }
 
 export interface FsBlobStore extends BlobStore {
@@ -61,7 +74,13 @@ export function createFsBlobStore(opts: FsBlobStoreOptions): FsBlobStore {
   } catch (error) {
     throw new BlobStorageError(`Cannot prepare blob store directory ${layout.root}`, { cause: error });
   }
-  return new FsStore(layout);
+  return new FsStore(layout, opts.renameSource ?? rename);
+}
+
+/** What the copy path of putFile checks before committing (nothing is stored otherwise). */
+interface SourceCheck {
+  source: SourceFile;
+  md5Hex: string | undefined;
 }
 
 class FsStore implements FsBlobStore {
@@ -72,11 +91,13 @@ class FsStore implements FsBlobStore {
   readonly #temps = new Set<string>();
   /** One controller per write in flight, aborted by close(). */
   readonly #writes = new Map<AbortController, Promise<unknown>>();
+  readonly #move: MoveContext;
   #closed = false;
   #closing: Promise<void> | undefined;
 
-  constructor(layout: FsLayout) {
+  constructor(layout: FsLayout, renameSource: RenameFn) {
     this.#layout = layout;
+    this.#move = { layout, lock: this.#lock, temps: this.#temps, rename: renameSource };
   }
 
   get root(): string {
@@ -92,27 +113,92 @@ class FsStore implements FsBlobStore {
     this.#assertOpen();
     assertValidKey(key);
     assertValidMaxBytes(opts.maxBytes);
-    // Our own controller, fed by the caller's signal and by close().
+    return this.#putBody(key, body, opts, undefined);
+  }
+
+  async putFile(key: string, path: string, opts: PutFileOptions = {}): Promise<BlobInfo> {
+    this.#assertOpen();
+    assertValidKey(key);
+    const md5Hex = normalizeMd5Hex(opts.md5Hex);
+    const { contentType, signal } = opts;
+    if (signal?.aborted === true) throw new BlobAbortedError({ cause: signal.reason });
+    const source = await inspectSourceFile(path);
+    if (opts.move === true) {
+      const moved = await this.#tracked(signal, async (ownSignal) => {
+        const etag = md5Hex ?? (await md5OfFile(source, ownSignal));
+        return moveIntoPlace(this.#move, { key, source, etag, contentType, signal: ownSignal });
+      });
+      if (moved !== CROSS_DEVICE) return moved;
+    }
+    // A copy: not asked to move, or the file is on another filesystem.
+    const handle = await openSourceFile(source);
+    const body = handle.createReadStream({ highWaterMark: SOURCE_READ_CHUNK_BYTES, autoClose: true });
+    let info: BlobInfo;
+    try {
+      info = await this.#putBody(key, body, { contentType, signal }, { source, md5Hex });
+    } finally {
+      body.destroy(); // normally done already; this covers a failure before the body was read
+    }
+    if (opts.move === true) await removeSource(source);
+    return info;
+  }
+
+  /** put() once its arguments are checked; `check` is set for putFile's copy path. */
+  async #putBody(key: string, body: BlobBody, opts: PutOptions, check: SourceCheck | undefined): Promise<BlobInfo> {
+    let meter: MeteredBody | undefined;
+    // The body's own failure is rethrown unchanged by put(); for putFile it is the file's.
+    const bodyError = (error: unknown): Error | undefined => {
+      if (meter?.isBodyError(error) !== true) return undefined;
+      if (check !== undefined) return new BlobSourceError(check.source.path, `reading it failed (${describe(error)})`, { cause: error });
+      return error instanceof Error ? error : new Error(`The body failed: ${describe(error)}`, { cause: error });
+    };
+    try {
+      return await this.#tracked(
+        opts.signal,
+        (signal) => {
+          meter = meterBody(body, { maxBytes: opts.maxBytes, signal });
+          return this.#write(key, meter, signal, opts, check);
+        },
+        bodyError,
+      );
+    } finally {
+      meter?.abandon(); // no-op once the body was read to the end
+    }
+  }
+
+  /**
+   * Runs one write under our own controller — fed by the caller's signal and by close(), which
+   * waits for it — and maps its failure: the caller's abort, the store closing, `ownError`'s
+   * answer, a BlobError as it is, anything else as BlobStorageError.
+   */
+  async #tracked<T>(
+    userSignal: AbortSignal | undefined,
+    run: (signal: AbortSignal) => Promise<T>,
+    ownError?: (error: unknown) => Error | undefined,
+  ): Promise<T> {
+    this.#assertOpen();
     const controller = new AbortController();
-    const userSignal = opts.signal;
     const onAbort = (): void => controller.abort(userSignal?.reason);
     if (userSignal?.aborted === true) onAbort();
     else userSignal?.addEventListener('abort', onAbort, { once: true });
-    const meter = meterBody(body, { maxBytes: opts.maxBytes, signal: controller.signal });
-    const task = this.#write(key, meter, controller.signal, opts);
+    const task = run(controller.signal);
     this.#writes.set(controller, task.catch(() => undefined));
     try {
       return await task;
     } catch (error) {
-      meter.abandon();
-      throw this.#putError(error, meter, controller.signal, userSignal);
+      if (userSignal?.aborted === true) throw new BlobAbortedError({ cause: userSignal.reason });
+      if (controller.signal.aborted && this.#closed) throw new BlobStoreClosedError();
+      const own = ownError?.(error);
+      if (own !== undefined) throw own;
+      if (error instanceof BlobError) throw error;
+      throw new BlobStorageError(`Writing the blob failed: ${describe(error)}`, { cause: error });
     } finally {
       this.#writes.delete(controller);
       userSignal?.removeEventListener('abort', onAbort);
     }
   }
 
-  async #write(key: string, meter: MeteredBody, signal: AbortSignal, opts: PutOptions): Promise<BlobInfo> {
+  async #write(key: string, meter: MeteredBody, signal: AbortSignal, opts: PutOptions, check: SourceCheck | undefined): Promise<BlobInfo> {
     if (signal.aborted) throw new BlobAbortedError({ cause: signal.reason });
     const tmpPath = newTempPath(this.#layout);
     const sidecarTmpPath = `${tmpPath}.meta`;
@@ -129,6 +215,7 @@ class FsStore implements FsBlobStore {
         await closed(file);
       }
       const temp = { path: tmpPath, size: meter.size, etag: meter.md5Hex() };
+      if (check !== undefined) assertMatchesSource(check, temp);
       const info = await this.#lock.run(key, () => commitObject(this.#layout, key, temp, opts.contentType, sidecarTmpPath));
       committed = true;
       return info;
@@ -137,14 +224,6 @@ class FsStore implements FsBlobStore {
       this.#temps.delete(tmpPath);
       this.#temps.delete(sidecarTmpPath);
     }
-  }
-
-  #putError(error: unknown, meter: MeteredBody, signal: AbortSignal, userSignal: AbortSignal | undefined): Error {
-    if (userSignal?.aborted === true) return new BlobAbortedError({ cause: userSignal.reason });
-    if (signal.aborted && this.#closed) return new BlobStoreClosedError();
-    if (meter.isBodyError(error)) return error instanceof Error ? error : new Error(`The body failed: ${describe(error)}`, { cause: error });
-    if (error instanceof BlobError) return error;
-    return new BlobStorageError(`Writing the blob failed: ${describe(error)}`, { cause: error });
   }
 
   async get(key: string, opts: GetOptions = {}): Promise<Readable> {
@@ -242,6 +321,23 @@ class FsStore implements FsBlobStore {
 
   #assertOpen(): void {
     if (this.#closed) throw new BlobStoreClosedError();
+  }
+}
+
+/** Fails with BlobSourceError, before anything is committed, if the copy isn't the file inspected. */
+function assertMatchesSource(check: SourceCheck, copied: { size: number; etag: string }): void {
+  const { source, md5Hex } = check;
+  if (copied.size !== source.size) throw new BlobSourceError(source.path, `changed while being stored (${source.size} bytes, then ${copied.size})`);
+  if (md5Hex !== undefined && copied.etag !== md5Hex) throw new BlobSourceError(source.path, `its MD5 is ${copied.etag}, not the md5Hex given (${md5Hex})`);
+}
+
+/** The end of a move done as a copy: the stored file's source goes. */
+async function removeSource(source: SourceFile): Promise<void> {
+  try {
+    await unlink(source.path);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return;
+    throw new BlobStorageError(`Stored ${JSON.stringify(source.path)} but could not remove it: ${describe(error)}`, { cause: error });
   }
 }
 

@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { runTool, stderrExcerpt } from './run-tool.js';
+import { mediaTools, processesMatching, waitFor } from '../../test/helpers/media-fixtures.js';
+
+const { ffmpegPath } = mediaTools();
+/** ffmpeg encoding an endless lavfi source to nowhere; `marker` makes the process findable. */
+const endless = (marker: string): string[] => ['-nostdin', '-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-metadata', `comment=${marker}`, '-f', 'null', '-'];
+
+test('exit code, stdout and stderr are reported', async () => {
+  const ok = await runTool(ffmpegPath, ['-hide_banner', '-version']);
+  assert.equal(ok.kind, 'exited');
+  assert.ok(ok.kind === 'exited' && ok.exitCode === 0 && /ffmpeg version/.test(ok.stdout));
+  const bad = await runTool(ffmpegPath, ['-hide_banner', '-no-such-option']);
+  assert.ok(bad.kind === 'exited' && bad.exitCode !== 0 && /no-such-option/.test(bad.stderr), JSON.stringify(bad));
+});
+
+test('abort mid-run kills ffmpeg on an endless lavfi input and waits for it to exit', async () => {
+  const marker = randomUUID();
+  const controller = new AbortController();
+  const running = runTool(ffmpegPath, endless(marker), { signal: controller.signal });
+  assert.ok(await waitFor(() => processesMatching(marker).length === 1), 'ffmpeg is running');
+  controller.abort(new Error('stop'));
+  const result = await running;
+  assert.equal(result.kind, 'aborted');
+  assert.ok(result.kind === 'aborted' && result.reason instanceof Error && result.reason.message === 'stop');
+  assert.deepEqual(processesMatching(marker), [], 'no child left behind');
+});
+
+test('timeout kills the process', async () => {
+  const marker = randomUUID();
+  const started = Date.now();
+  const result = await runTool(ffmpegPath, endless(marker), { timeoutMs: 300 });
+  assert.equal(result.kind, 'timeout');
+  assert.ok(Date.now() - started < 5000);
+  assert.deepEqual(processesMatching(marker), []);
+});
+
+test('stdout past the cap kills the process', async () => {
+  const marker = randomUUID();
+  const args = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-metadata', `comment=${marker}`, '-f', 'rawvideo', '-'];
+  const result = await runTool(ffmpegPath, args, { maxStdoutBytes: 1024 * 1024 });
+  assert.equal(result.kind, 'output-too-large');
+  assert.deepEqual(processesMatching(marker), []);
+});
+
+test('a pre-aborted signal never spawns; a missing binary is spawn-failed', async () => {
+  const marker = randomUUID();
+  const result = await runTool(ffmpegPath, endless(marker), { signal: AbortSignal.abort() });
+  assert.equal(result.kind, 'aborted');
+  assert.deepEqual(processesMatching(marker), []);
+  const missing = await runTool('/nonexistent/ffmpeg', ['-version']);
+  assert.ok(missing.kind === 'spawn-failed' && /ENOENT/.test(missing.error.message));
+});
+
+test('stderrExcerpt joins lines and keeps the end', () => {
+  assert.equal(stderrExcerpt('  a  \n\n b\r\n'), 'a | b');
+  assert.equal(stderrExcerpt(''), '(no output on stderr)');
+  const long = stderrExcerpt(`${'x'.repeat(1000)}\nthe actual error`, 50);
+  assert.equal(long.length, 51);
+  assert.ok(long.endsWith('the actual error') && long.startsWith('…'));
+});
