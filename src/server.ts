@@ -22,6 +22,15 @@ import { randomSecret, ensureSetting } from './settings/settings.repository.js';
 import { openStore, type Store } from './store/db.js';
 import { migrateToLatest } from './store/migrate.js';
 import { videoActions } from './videos/video.actions.js';
+import { createGuardedAgent } from './ingest/ssrf-guard.js';
+import { createHostLimiter } from './ingest/host-limiter.js';
+import { locateTool } from './media/ffmpeg-binaries.js';
+import { playInfoActions } from './playback/play-info.actions.js';
+import type { IngestDeps } from './url-uploads/url-ingest.deps.js';
+import { reconcileOrphanedUrlJobs, urlIngestHandler } from './url-uploads/url-ingest.handler.js';
+import { urlUploadActions } from './url-uploads/url-upload.actions.js';
+import { notifyActions } from './notify/notify.actions.js';
+import { startCallbackDispatcher } from './notify/notify.wiring.js';
 
 export interface RunningServer {
   readonly url: string | undefined;
@@ -59,7 +68,23 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     };
 
     if (config.role !== 'api') {
-      const registry = createJobRegistry([mediaPurgeHandler(deps), sleepJobHandler]);
+      const ingest: IngestDeps = {
+        config, store, blobs, log: log.child({ component: 'ingest' }), clock,
+        agent: createGuardedAgent({ allowPrivate: config.allowPrivateNetworks, connectTimeoutMs: config.ingest.connectTimeoutMs }),
+        hostLimiter: createHostLimiter({ perHost: config.ingest.perHostConcurrency, global: config.ingest.globalConcurrency }),
+        fetchLimits: {
+          maxBytes: config.ingest.maxSourceBytes, stallTimeoutMs: config.ingest.stallTimeoutMs, maxRedirects: config.ingest.maxRedirects,
+          maxAttempts: config.ingest.fetchAttempts, retryBaseMs: config.ingest.retryBaseMs, retryCapMs: config.ingest.retryCapMs,
+          connectTimeoutMs: config.ingest.connectTimeoutMs, headersTimeoutMs: config.ingest.stallTimeoutMs,
+        },
+        stagingDir: join(config.dataDir, 'staging'),
+        ffprobePath: locateTool('ffprobe', { configured: config.media.ffprobePath, pathEnv: config.pathEnv }).path,
+        ffmpegPath: locateTool('ffmpeg', { configured: config.media.ffmpegPath, pathEnv: config.pathEnv }).path,
+        coverMaxWidth: config.media.coverMaxWidth,
+        progressEveryMs: 1000,
+      };
+      cleanups.push(() => ingest.agent.close());
+      const registry = createJobRegistry([mediaPurgeHandler(deps), sleepJobHandler, urlIngestHandler(ingest)]);
       worker = createWorker({
         store,
         registry,
@@ -73,6 +98,13 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       const w = worker;
       cleanups.push(() => w.close());
       w.start();
+      const callbacks = startCallbackDispatcher({ config, store, log, processId: `${hostname()}:${process.pid}` });
+      cleanups.push(() => callbacks.close());
+      const reconcile = setInterval(() => {
+        reconcileOrphanedUrlJobs(ingest).catch((err: unknown) => log.warn({ err }, 'url job reconciliation failed'));
+      }, 30_000);
+      reconcile.unref();
+      cleanups.push(async () => clearInterval(reconcile));
     }
 
     let app: FastifyInstance | undefined;
@@ -80,7 +112,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     if (config.role !== 'worker') {
       const a = buildApp({
         deps,
-        actions: mergeActions(videoActions, categoryActions),
+        actions: mergeActions(videoActions, categoryActions, urlUploadActions, playInfoActions, notifyActions),
         routes: [registerPlaybackRoutes],
         isReady: () => ready,
       });

@@ -30,11 +30,50 @@ export interface Config {
     /** How long a signed URL is valid by default. */
     readonly authTtlS: number;
   };
+  readonly ingest: {
+    /** Largest source accepted (ApsaraVideo's limit is 20 GB). */
+    readonly maxSourceBytes: number;
+    /** No bytes for this long = a stalled transfer (there is no total timeout). */
+    readonly stallTimeoutMs: number;
+    readonly connectTimeoutMs: number;
+    readonly maxRedirects: number;
+    /** Network-level attempts within one run of a job (the queue adds runs on top). */
+    readonly fetchAttempts: number;
+    readonly retryBaseMs: number;
+    readonly retryCapMs: number;
+    /** Concurrent downloads per source host, and in all, per worker process. */
+    readonly perHostConcurrency: number;
+    readonly globalConcurrency: number;
+  };
+  readonly media: {
+    readonly ffmpegPath: string | undefined;
+    readonly ffprobePath: string | undefined;
+    readonly coverMaxWidth: number;
+  };
+  /** PATH, for finding ffmpeg/ffprobe. */
+  readonly pathEnv: string | undefined;
   readonly worker: {
     readonly concurrency: number;
     readonly leaseMs: number;
     readonly heartbeatMs: number;
     readonly pollMs: number;
+  };
+  /** Event callbacks (src/notify): delivery timing and the retry schedule. */
+  readonly notify: {
+    /** Callbacks in flight at once, per worker process. */
+    readonly concurrency: number;
+    readonly pollMs: number;
+    /** How long a claimed delivery is held before another process may take it over. */
+    readonly leaseMs: number;
+    /** No response within this = a failed attempt (ApsaraVideo: 5 s). */
+    readonly timeoutMs: number;
+    /** The first retries, after the 1st, 2nd … failure. */
+    readonly retryDelaysMs: readonly number[];
+    /** Then exponential backoff from this, capped at backoffCapMs … */
+    readonly backoffBaseMs: number;
+    readonly backoffCapMs: number;
+    /** … until this long after the event; then the delivery is dead (redeliverable). */
+    readonly retryHorizonMs: number;
   };
 }
 
@@ -63,8 +102,36 @@ const fileSchema = z
       .object({ authKey: z.string().min(16).max(128), authTtlS: z.number().int().min(1).max(31_536_000) })
       .partial()
       .strict(),
+    ingest: z
+      .object({
+        maxSourceBytes: z.number().int().min(1),
+        stallTimeoutMs: positiveMs,
+        connectTimeoutMs: positiveMs,
+        maxRedirects: z.number().int().min(0).max(20),
+        fetchAttempts: z.number().int().min(1).max(100),
+        retryBaseMs: positiveMs,
+        retryCapMs: positiveMs,
+        perHostConcurrency: z.number().int().min(1).max(1000),
+        globalConcurrency: z.number().int().min(1).max(1000),
+      })
+      .partial()
+      .strict(),
+    media: z.object({ ffmpegPath: z.string().min(1), ffprobePath: z.string().min(1), coverMaxWidth: z.number().int().min(64).max(7680) }).partial().strict(),
     worker: z
       .object({ concurrency: z.number().int().min(1).max(256), leaseMs: positiveMs, heartbeatMs: positiveMs, pollMs: positiveMs })
+      .partial()
+      .strict(),
+    notify: z
+      .object({
+        concurrency: z.number().int().min(1).max(1000),
+        pollMs: positiveMs,
+        leaseMs: positiveMs,
+        timeoutMs: positiveMs,
+        retryDelaysMs: z.array(z.number().int().min(0)).max(20),
+        backoffBaseMs: positiveMs,
+        backoffCapMs: positiveMs,
+        retryHorizonMs: positiveMs,
+      })
       .partial()
       .strict(),
     // Sections owned by later features are accepted here and validated by them.
@@ -129,12 +196,25 @@ export function loadConfig(inputs: ConfigInputs): Config {
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) problems.push(`OPENVOD_LOG_LEVEL: unknown level "${logLevel}"`);
 
   const worker = {
-    concurrency: file.worker?.concurrency ?? 4,
+    concurrency: file.worker?.concurrency ?? 8,
     leaseMs: file.worker?.leaseMs ?? 30_000,
     heartbeatMs: file.worker?.heartbeatMs ?? 10_000,
     pollMs: file.worker?.pollMs ?? 500,
   };
   if (worker.heartbeatMs >= worker.leaseMs) problems.push('worker.heartbeatMs must be shorter than worker.leaseMs');
+
+  const notify = {
+    concurrency: file.notify?.concurrency ?? 16,
+    pollMs: file.notify?.pollMs ?? 200,
+    leaseMs: file.notify?.leaseMs ?? 30_000,
+    timeoutMs: file.notify?.timeoutMs ?? 5_000,
+    retryDelaysMs: file.notify?.retryDelaysMs ?? [1_000, 2_000, 5_000],
+    backoffBaseMs: file.notify?.backoffBaseMs ?? 10_000,
+    backoffCapMs: file.notify?.backoffCapMs ?? 3_600_000,
+    retryHorizonMs: file.notify?.retryHorizonMs ?? 86_400_000,
+  };
+  if (notify.timeoutMs >= notify.leaseMs) problems.push('notify.timeoutMs must be shorter than notify.leaseMs');
+  if (notify.backoffCapMs < notify.backoffBaseMs) problems.push('notify.backoffCapMs must be at least notify.backoffBaseMs');
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -155,7 +235,25 @@ export function loadConfig(inputs: ConfigInputs): Config {
       timestampWindowMs: file.api?.timestampWindowMs ?? 15 * 60 * 1000,
     },
     playback: { authKey: file.playback?.authKey, authTtlS: file.playback?.authTtlS ?? 1800 },
+    ingest: {
+      maxSourceBytes: file.ingest?.maxSourceBytes ?? 20 * 1024 ** 3,
+      stallTimeoutMs: file.ingest?.stallTimeoutMs ?? 60_000,
+      connectTimeoutMs: file.ingest?.connectTimeoutMs ?? 15_000,
+      maxRedirects: file.ingest?.maxRedirects ?? 5,
+      fetchAttempts: file.ingest?.fetchAttempts ?? 5,
+      retryBaseMs: file.ingest?.retryBaseMs ?? 1_000,
+      retryCapMs: file.ingest?.retryCapMs ?? 60_000,
+      perHostConcurrency: file.ingest?.perHostConcurrency ?? 4,
+      globalConcurrency: file.ingest?.globalConcurrency ?? 16,
+    },
+    media: {
+      ffmpegPath: nonEmpty(env.OPENVOD_FFMPEG_PATH) ?? file.media?.ffmpegPath,
+      ffprobePath: nonEmpty(env.OPENVOD_FFPROBE_PATH) ?? file.media?.ffprobePath,
+      coverMaxWidth: file.media?.coverMaxWidth ?? 1280,
+    },
+    pathEnv: env.PATH,
     worker,
+    notify,
   });
 }
 

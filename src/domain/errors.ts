@@ -48,6 +48,15 @@ export const ERROR_CATALOG = {
   SubTotalExceededMax: { httpStatus: 400, message: 'The total of sub categories exceeded maximum.' },
   'InvalidReferenceId.Duplicate': { httpStatus: 400, message: 'The ReferenceId is already in use.' },
 
+  // Upload by URL
+  'InvalidParameter.UploadURLs': { httpStatus: 400, message: 'The UploadURLs parameter is invalid.' },
+  'InvalidParameter.UploadMetadatas': { httpStatus: 400, message: 'The UploadMetadatas parameter is invalid.' },
+  'InvalidParameter.SessionId': { httpStatus: 400, message: 'The SessionId parameter is invalid or was used for another request within 10 minutes.' },
+  'InvalidFileName.Extension': { httpStatus: 400, message: 'The file extension is not a supported audio or video format.' },
+  'InvalidTemplateGroupId.NotFound': { httpStatus: 404, message: 'The transcode template group does not exist.' },
+  'InvalidWorkflowId.NotFound': { httpStatus: 404, message: 'The workflow does not exist.' },
+  'InvalidStorage.NotFound': { httpStatus: 404, message: 'The storage location does not exist.' },
+
   InternalError: { httpStatus: 500, message: 'The request processing has failed due to some unknown error.' },
   ServiceUnAvailable: { httpStatus: 503, message: 'The request has failed due to a temporary failure of the server.' },
 } as const satisfies Record<string, ErrorSpec>;

@@ -18,7 +18,8 @@ export interface JobPayloads {
   'test.sleep': { ms: number; marker: string };
   /** Removes the stored bytes of a deleted video (everything under `prefix`). */
   'media.purge': { prefix: string };
-  // 'ingest.url': { uploadJobId: string };
+  /** Pulls one UploadMediaByURL source: download, analyse, store, finish (url_upload_jobs row `jobId`). */
+  'ingest.url': { jobId: string };
   // 'media.analyse': { videoId: string };
   // 'events.deliver': { eventId: string };
 }
@@ -47,6 +48,14 @@ export const JOB_CATALOG: JobCatalog = Object.freeze({
     description: 'Deletes every stored object under a deleted video\'s prefix.',
     payload: z.object({ prefix: z.string().regex(/^[0-9a-f]{32}\/$/) }),
     maxAttempts: 20,
+  },
+  'ingest.url': {
+    description: 'Downloads, analyses and stores one UploadMediaByURL source.',
+    payload: z.object({ jobId: z.string().regex(/^[0-9a-f]{32}$/) }),
+    // Each claim is one run of the pipeline, which retries network faults itself; a run that
+    // dies (crash, lost lease) resumes where the last one stopped.
+    maxAttempts: 8,
+    backoff: { baseMs: 2_000, capMs: 10 * 60_000 },
   },
 });
 

@@ -1,12 +1,16 @@
 import { type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { Store } from './db.js';
 import { core } from './migrations/0001-core.js';
+import { urlUploads } from './migrations/0002-url-uploads.js';
+import { notify } from './migrations/0003-notify.js';
 
 class StaticMigrations implements MigrationProvider {
   constructor(private readonly store: Store) {}
   async getMigrations(): Promise<Record<string, Migration>> {
     return {
       '0001-core': core(this.store.dialect),
+      '0002-url-uploads': urlUploads(),
+      '0003-notify': notify(),
     };
   }
 }

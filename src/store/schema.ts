@@ -95,7 +95,46 @@ export interface JobTable {
   finished_at_ms: number | null;
 }
 
+export type UrlJobStatus =
+  | 'PENDING' | 'DOWNLOADING' | 'DOWNLOAD_SUCCESS' | 'DOWNLOAD_FAIL' | 'UPLOADING' | 'UPLOAD_SUCCESS' | 'UPLOAD_FAIL' | 'SUCCESS';
+
+export interface UrlUploadJobTable {
+  job_id: string;
+  app_id: string;
+  video_id: string;
+  source_url: string;
+  status: UrlJobStatus;
+  /** Extension the stored file gets (from FileExtension or the URL path). */
+  file_extension: string;
+  /** FileSize from UploadMetadatas, if the caller gave one. */
+  declared_size: number | null;
+  file_size: number | null;
+  bytes_fetched: number;
+  md5: string | null;
+  final_url: string | null;
+  resume_etag: string | null;
+  resume_last_modified: string | null;
+  /** CoverURL from UploadMetadatas: when set, no cover is grabbed. */
+  cover_url: string;
+  error_code: string | null;
+  error_message: string | null;
+  user_data: string;
+  session_id: string | null;
+  created_at_ms: number;
+  updated_at_ms: number;
+  completed_at_ms: number | null;
+}
+
+export interface UploadSessionTable {
+  session_id: string;
+  request_hash: string;
+  response: string;
+  created_at_ms: number;
+}
+
 export interface Database {
+  url_upload_jobs: UrlUploadJobTable;
+  upload_sessions: UploadSessionTable;
   access_keys: AccessKeyTable;
   signature_nonces: SignatureNonceTable;
   settings: SettingTable;
@@ -103,4 +142,49 @@ export interface Database {
   videos: VideoTable;
   events: EventTable;
   jobs: JobTable;
+  message_callbacks: MessageCallbackTable;
+  event_deliveries: EventDeliveryTable;
+}
+
+/** The HTTP callback configuration of one app (SetMessageCallback). */
+export interface MessageCallbackTable {
+  app_id: string;
+  callback_type: 'HTTP';
+  callback_url: string;
+  /** `ALL`, or a comma list of event type names; empty = every event off. */
+  event_types: string;
+  auth_switch: 'on' | 'off';
+  auth_key: string;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+export type EventDeliveryStatus = 'pending' | 'delivered' | 'dead' | 'skipped';
+
+/** One delivery per outbox event, inserted in the event's transaction; also the delivery log. */
+export interface EventDeliveryTable {
+  /** The event's `events.seq`: orders the deliveries of one media. */
+  seq: number;
+  event_id: string;
+  app_id: string;
+  media_id: string | null;
+  event_type: string;
+  /** UserData.MessageCallback.CallbackURL of the media, captured when the event was recorded. */
+  override_url: string | null;
+  status: EventDeliveryStatus;
+  attempts: number;
+  /** When the delivery became pending (recorded or redelivered): the retry horizon counts from here. */
+  scheduled_at_ms: number;
+  next_attempt_at_ms: number;
+  /** Claim token of the dispatcher holding the delivery, while it is in flight. */
+  locked_by: string | null;
+  locked_until_ms: number | null;
+  /** The URL of the last attempt. */
+  target_url: string | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  last_attempt_at_ms: number | null;
+  delivered_at_ms: number | null;
+  created_at_ms: number;
+  updated_at_ms: number;
 }

@@ -1,0 +1,27 @@
+import type { Dispatcher } from 'undici';
+import type { BlobStore } from '../blob/blob-store.js';
+import type { Config } from '../config/config.js';
+import type { FetchLimits } from '../ingest/fetch-limits.js';
+import type { HostLimiter } from '../ingest/host-limiter.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/db.js';
+
+/** What the URL-ingest pipeline needs; built once per worker process. */
+export interface IngestDeps {
+  readonly config: Pick<Config, 'publicUrl'>;
+  readonly store: Store;
+  readonly blobs: BlobStore;
+  readonly log: Logger;
+  readonly clock: () => number;
+  /** Undici dispatcher with the SSRF guard on every connection. */
+  readonly agent: Dispatcher;
+  readonly hostLimiter: HostLimiter;
+  readonly fetchLimits: FetchLimits;
+  /** Local directory for partial downloads (resumable; same filesystem as the fs blob store). */
+  readonly stagingDir: string;
+  readonly ffprobePath: string;
+  readonly ffmpegPath: string;
+  readonly coverMaxWidth: number;
+  /** How often download progress is written to the job row. */
+  readonly progressEveryMs: number;
+}

@@ -1,0 +1,65 @@
+// The `ingest.url` job: runs the steps of one URL pull from wherever the last run stopped.
+// Failures with a documented code end the URL job; anything else is retried by the queue with
+// backoff (a crash or a lost lease resumes the download with Range), and the last attempt ends
+// the job with a code instead of leaving it hanging.
+import { defineJobHandler } from '../jobs/job-registry.js';
+import { FetchError } from '../ingest/fetch-errors.js';
+import type { IngestDeps } from './url-ingest.deps.js';
+import { failUrlJob, finishStep } from './url-ingest.finish.js';
+import { analyseStep, downloadStep, JobMovedOnError, storeStep, UrlJobFailure } from './url-ingest.steps.js';
+import { findOrphanedUrlJobs, findUrlJob, TERMINAL_STATUSES, transitionUrlJob } from './url-upload.repository.js';
+
+export const urlIngestHandler = (deps: IngestDeps) =>
+  defineJobHandler('ingest.url', async ({ jobId }, ctx) => {
+    const db = deps.store.db;
+    let job = await findUrlJob(db, jobId);
+    if (!job || TERMINAL_STATUSES.includes(job.status)) return { kind: 'done' };
+    if (job.status === 'PENDING') {
+      await transitionUrlJob(db, jobId, ['PENDING'], { status: 'DOWNLOADING', updated_at_ms: deps.clock() });
+      job = await findUrlJob(db, jobId);
+      if (!job || job.status === 'PENDING' || TERMINAL_STATUSES.includes(job.status)) return { kind: 'done' };
+    }
+    try {
+      for (;;) {
+        ctx.signal.throwIfAborted();
+        switch (job.status) {
+          case 'DOWNLOADING': await downloadStep(deps, job, ctx.signal); break;
+          case 'DOWNLOAD_SUCCESS': await analyseStep(deps, job, ctx.signal); break;
+          case 'UPLOADING': await storeStep(deps, job, ctx.signal); break;
+          case 'UPLOAD_SUCCESS': await finishStep(deps, job); return { kind: 'done' };
+          default: return { kind: 'done' };
+        }
+        const next = await findUrlJob(db, jobId);
+        if (!next) return { kind: 'done' };
+        job = next;
+      }
+    } catch (err) {
+      if (err instanceof JobMovedOnError) return { kind: 'done' };
+      if (ctx.signal.aborted) throw err; // the worker is closing or lost the lease: resume later
+      if (err instanceof UrlJobFailure) {
+        await failUrlJob(deps, job, err.status, err.code, err.message);
+        return { kind: 'done' };
+      }
+      if (err instanceof FetchError && err.code !== 'Cancelled') {
+        await failUrlJob(deps, job, 'DOWNLOAD_FAIL', err.code, err.message);
+        return { kind: 'done' };
+      }
+      if (ctx.attempt >= ctx.maxAttempts) {
+        await failUrlJob(deps, job, job.status === 'DOWNLOADING' ? 'DOWNLOAD_FAIL' : 'UPLOAD_FAIL', 'InternalError', `The job failed ${ctx.attempt} times: ${(err as Error).message}`);
+        return { kind: 'done' };
+      }
+      throw err;
+    }
+  });
+
+/**
+ * URL jobs whose queue entry died without the handler getting to end them (the worker was
+ * killed on every attempt) are ended here with a code, so no job stays "DOWNLOADING" forever.
+ */
+export async function reconcileOrphanedUrlJobs(deps: IngestDeps): Promise<number> {
+  const orphans = await findOrphanedUrlJobs(deps.store.db, 100);
+  for (const job of orphans) {
+    await failUrlJob(deps, job, job.status === 'DOWNLOADING' || job.status === 'PENDING' ? 'DOWNLOAD_FAIL' : 'UPLOAD_FAIL', 'InternalError', 'The job was abandoned after its worker failed repeatedly.');
+  }
+  return orphans.length;
+}
