@@ -81,6 +81,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         ffprobePath: locateTool('ffprobe', { configured: config.media.ffprobePath, pathEnv: config.pathEnv }).path,
         ffmpegPath: locateTool('ffmpeg', { configured: config.media.ffmpegPath, pathEnv: config.pathEnv }).path,
         coverMaxWidth: config.media.coverMaxWidth,
+        runAttempts: config.ingest.jobRunAttempts,
+        retryBaseMs: config.ingest.jobRetryBaseMs,
         progressEveryMs: 1000,
       };
       cleanups.push(() => ingest.agent.close());

@@ -44,6 +44,10 @@ export interface Config {
     /** Concurrent downloads per source host, and in all, per worker process. */
     readonly perHostConcurrency: number;
     readonly globalConcurrency: number;
+    /** Runs of a job for transient failures (stall, 5xx, connect …); each run resumes the download. */
+    readonly jobRunAttempts: number;
+    /** Delay before the next run: exponential from this, with jitter, capped at 10 minutes. */
+    readonly jobRetryBaseMs: number;
   };
   readonly media: {
     readonly ffmpegPath: string | undefined;
@@ -113,6 +117,8 @@ const fileSchema = z
         retryCapMs: positiveMs,
         perHostConcurrency: z.number().int().min(1).max(1000),
         globalConcurrency: z.number().int().min(1).max(1000),
+        jobRunAttempts: z.number().int().min(1).max(7),
+        jobRetryBaseMs: positiveMs,
       })
       .partial()
       .strict(),
@@ -245,6 +251,8 @@ export function loadConfig(inputs: ConfigInputs): Config {
       retryCapMs: file.ingest?.retryCapMs ?? 60_000,
       perHostConcurrency: file.ingest?.perHostConcurrency ?? 4,
       globalConcurrency: file.ingest?.globalConcurrency ?? 16,
+      jobRunAttempts: file.ingest?.jobRunAttempts ?? 4,
+      jobRetryBaseMs: file.ingest?.jobRetryBaseMs ?? 30_000,
     },
     media: {
       ffmpegPath: nonEmpty(env.OPENVOD_FFMPEG_PATH) ?? file.media?.ffmpegPath,

@@ -22,6 +22,9 @@ export interface IngestDeps {
   readonly ffprobePath: string;
   readonly ffmpegPath: string;
   readonly coverMaxWidth: number;
+  /** Runs of a job for transient fetch failures, and the delay before the next run. */
+  readonly runAttempts: number;
+  readonly retryBaseMs: number;
   /** How often download progress is written to the job row. */
   readonly progressEveryMs: number;
 }

@@ -41,6 +41,13 @@ export const urlIngestHandler = (deps: IngestDeps) =>
         return { kind: 'done' };
       }
       if (err instanceof FetchError && err.code !== 'Cancelled') {
+        // A transient fault (stall, 5xx, reset, connect, throttling) gets more runs, spaced out
+        // far beyond the fetcher's own quick retries; each run resumes from the bytes kept.
+        if (err.retryable && ctx.attempt < Math.min(deps.runAttempts, ctx.maxAttempts)) {
+          const delayMs = Math.max(err.retryAfterMs ?? 0, nextRunDelayMs(deps.retryBaseMs, ctx.attempt));
+          ctx.log.warn({ code: err.code, delayMs }, 'transient download failure; the job runs again later');
+          return { kind: 'retry', reason: `${err.code}: ${err.message}`, delayMs };
+        }
         await failUrlJob(deps, job, 'DOWNLOAD_FAIL', err.code, err.message);
         return { kind: 'done' };
       }
@@ -51,6 +58,12 @@ export const urlIngestHandler = (deps: IngestDeps) =>
       throw err;
     }
   });
+
+/** Exponential from `baseMs`, full jitter in its upper half, capped at 10 minutes. */
+export function nextRunDelayMs(baseMs: number, attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(10 * 60_000, baseMs * 2 ** (attempt - 1));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
 
 /**
  * URL jobs whose queue entry died without the handler getting to end them (the worker was

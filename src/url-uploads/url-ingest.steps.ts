@@ -52,7 +52,9 @@ async function move(deps: IngestDeps, job: UrlJobRow, from: UrlJobRow['status'],
 export async function downloadStep(deps: IngestDeps, job: UrlJobRow, signal: AbortSignal): Promise<void> {
   await mkdir(deps.stagingDir, { recursive: true });
   const file = stagingPath(deps, job);
-  const have = existsSync(file) ? statSync(file).size : 0;
+  // Resume from the last progress that was recorded (bytes written after it are not trusted:
+  // the fetcher cuts the file back and re-hashes what it keeps).
+  const have = Math.min(existsSync(file) ? statSync(file).size : 0, job.bytes_fetched);
   const resume = have > 0 ? { bytes: have, etag: job.resume_etag ?? undefined, lastModified: job.resume_last_modified ?? undefined } : undefined;
   let lastWrite = 0;
   const result = await fetchToFile({

@@ -18,7 +18,7 @@ const work = mkdtempSync(join(tmpdir(), 'openvod-urlpull-'));
 const configFile = join(work, 'config.json');
 writeFileSync(configFile, JSON.stringify({
   worker: { leaseMs: 3000, heartbeatMs: 1000, pollMs: 100, concurrency: 8 },
-  ingest: { stallTimeoutMs: 1500, retryBaseMs: 100, retryCapMs: 400, fetchAttempts: 4, maxSourceBytes: 5_000_000, connectTimeoutMs: 3000 },
+  ingest: { stallTimeoutMs: 1500, retryBaseMs: 100, retryCapMs: 400, fetchAttempts: 3, maxSourceBytes: 5_000_000, connectTimeoutMs: 3000, jobRunAttempts: 2, jobRetryBaseMs: 300 },
 }));
 
 let server: TestServer;
@@ -173,6 +173,8 @@ describe('origins that misbehave', () => {
     add('forbidden', (p) => origin.fault(p, { kind: 'status', status: 403, times: 100 }));
     add('gone', (p) => origin.fault(p, { kind: 'status', status: 410, times: 100 }));
     add('flaky', (p) => origin.fault(p, { kind: 'status', status: 500, times: 2 }));
+    // Outlasts one run's 3 quick attempts: the job runs again later and succeeds.
+    add('outage', (p) => origin.fault(p, { kind: 'status', status: 503, times: 4 }));
     add('reset', (p) => origin.fault(p, { kind: 'reset', afterBytes: 50_000, times: 1 }));
     add('stall', (p) => origin.fault(p, { kind: 'stall', afterBytes: 10_000, times: 100 }));
     add('short', (p) => origin.fault(p, { kind: 'declareMore', extraBytes: 1000, times: 100 }));
@@ -198,6 +200,8 @@ describe('origins that misbehave', () => {
     for (const n of ['notfound', 'forbidden', 'gone']) assert.equal(origin.requests(`/faults/${n}.mp4`).length, 1, `${n} is not retried`);
     expect('flaky', 'SUCCESS');
     assert.equal(origin.requests('/faults/flaky.mp4').length, 3);
+    expect('outage', 'SUCCESS');
+    assert.equal(origin.requests('/faults/outage.mp4').length, 5);
     expect('reset', 'SUCCESS');
     const resetRequests = origin.requests('/faults/reset.mp4');
     assert.ok(resetRequests.some((r) => r.range !== undefined && /^bytes=[1-9]\d*-$/.test(r.range)), `the retry asked for a Range: ${JSON.stringify(resetRequests.map((r) => r.range))}`);
@@ -210,7 +214,7 @@ describe('origins that misbehave', () => {
     expect('loop', 'DOWNLOAD_FAIL', 'DownloadFailed.RedirectLoop');
 
     // Successful pulls are byte-identical; failed ones left nothing stored and their video failed.
-    for (const name of ['flaky', 'reset', 'redirect']) {
+    for (const name of ['flaky', 'outage', 'reset', 'redirect']) {
       const m = await vod.call<{ Mezzanine: { FileMD5: string } }>('GetMezzanineInfo', { VideoId: result(name)?.MediaId ?? '' });
       assert.equal(m.Mezzanine.FileMD5, md5(body), name);
     }

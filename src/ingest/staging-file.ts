@@ -1,0 +1,100 @@
+// The local staging file of one download, and the MD5 of exactly the bytes it holds. Writes go
+// through here one chunk at a time and the hash is updated only after a chunk is on disk, so the
+// hash and the file can never disagree, whatever fails in between. A resumed file is re-hashed
+// first, after cutting it back to the bytes the caller vouches for.
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { type FileHandle, open, rm } from 'node:fs/promises';
+import { FetchError } from './fetch-errors.js';
+
+export interface StagingFile {
+  readonly path: string;
+  /** Bytes in the file (all hashed). */
+  bytes(): number;
+  /** Hex MD5 of the whole file as it is now. */
+  md5(): string;
+  append(chunk: Buffer): Promise<void>;
+  /** Truncates to 0 bytes and starts a new hash (the origin sent the whole resource again). */
+  reset(): Promise<void>;
+  /** Idempotent. */
+  close(): Promise<void>;
+  /** Closes and deletes the file. */
+  remove(): Promise<void>;
+}
+
+const ioError = (path: string, what: string, cause: unknown): FetchError =>
+  new FetchError('DownloadFailed.StagingFile', `Could not ${what} the staging file ${path}: ${(cause as Error).message ?? String(cause)}`, { cause });
+
+/**
+ * Opens (creating it when missing) the staging file. The first `trustedBytes` bytes are kept
+ * (fewer if the file is shorter) and re-hashed; anything after them is cut off: bytes past the
+ * last point the caller persisted are not trusted.
+ */
+export async function openStagingFile(path: string, trustedBytes: number, signal: AbortSignal): Promise<StagingFile> {
+  let handle: FileHandle;
+  let bytes: number;
+  let hash: Hash = createHash('md5');
+  try {
+    handle = await open(path, 'a');
+  } catch (err) {
+    throw ioError(path, 'open', err);
+  }
+  try {
+    const size = (await handle.stat()).size;
+    bytes = Math.min(size, Math.max(0, Math.floor(trustedBytes)));
+    if (size > bytes) await handle.truncate(bytes);
+    if (bytes > 0) {
+      let read = 0;
+      for await (const chunk of createReadStream(path, { start: 0, end: bytes - 1, signal, highWaterMark: 1024 * 1024 })) {
+        hash.update(chunk as Buffer);
+        read += (chunk as Buffer).length;
+      }
+      if (read !== bytes) throw new Error(`read ${read} of ${bytes} bytes`);
+    }
+  } catch (err) {
+    await handle.close().catch(() => {});
+    if (signal.aborted) throw new FetchError('Cancelled', 'The download was cancelled', { cause: signal.reason });
+    throw ioError(path, 'read back', err);
+  }
+
+  let closed = false;
+  const file: StagingFile = {
+    path,
+    bytes: () => bytes,
+    md5: () => hash.copy().digest('hex'),
+    async append(chunk) {
+      try {
+        let offset = 0;
+        while (offset < chunk.length) {
+          const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
+          offset += bytesWritten;
+        }
+      } catch (err) {
+        // A partly written chunk would leave bytes the hash does not cover: cut them off.
+        await handle.truncate(bytes).catch(() => {});
+        throw ioError(path, 'write', err);
+      }
+      hash.update(chunk);
+      bytes += chunk.length;
+    },
+    async reset() {
+      try {
+        await handle.truncate(0);
+      } catch (err) {
+        throw ioError(path, 'truncate', err);
+      }
+      hash = createHash('md5');
+      bytes = 0;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await handle.close();
+    },
+    async remove() {
+      await file.close().catch(() => {});
+      await rm(path, { force: true });
+    },
+  };
+  return file;
+}
