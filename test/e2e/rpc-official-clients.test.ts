@@ -103,6 +103,28 @@ describe('raw protocol checks', () => {
   const client = (secret = TEST_KEY_SECRET, id = TEST_KEY_ID, method: 'GET' | 'POST' = 'GET') =>
     new VodRpcClient({ endpoint: server.url, accessKeyId: id, accessKeySecret: secret, method });
 
+  test('form bodies decode `+` and `%20` as spaces; query and body parameters merge', async () => {
+    const v = await seedVideo(store.db);
+    const { signV1, stringToSignV1 } = await import('../../src/api/rpc/signature-v1.js');
+    // Java-style: common parameters in the query, business parameters in a form body with `+`.
+    const common = new Map<string, string>([
+      ['Action', 'UpdateVideoInfo'], ['Version', '2017-03-21'], ['Format', 'JSON'], ['AccessKeyId', TEST_KEY_ID], ['SignatureMethod', 'HMAC-SHA1'],
+      ['SignatureVersion', '1.0'], ['SignatureNonce', `plus-${Date.now()}`], ['Timestamp', new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')],
+    ]);
+    const business = new Map<string, string>([['VideoId', v.video_id], ['Title', 'plus and space'], ['Description', 'a+b']]);
+    const signature = signV1(stringToSignV1('POST', new Map([...common, ...business])), TEST_KEY_SECRET);
+    const query = new URLSearchParams([...common, ['Signature', signature]]).toString();
+    const res = await fetch(`${server.url}/?${query}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `VideoId=${v.video_id}&Title=plus+and%20space&Description=a%2Bb`,
+    });
+    assert.equal(res.status, 200, await res.clone().text());
+    const got = await client().call<{ Video: { Title: string; Description: string } }>('GetVideoInfo', { VideoId: v.video_id });
+    assert.equal(got.Video.Title, 'plus and space');
+    assert.equal(got.Video.Description, 'a+b');
+  });
+
   test('a nonce used twice is refused with SignatureNonceUsed', async () => {
     const v = await seedVideo(store.db);
     await client().call('GetVideoInfo', { VideoId: v.video_id }, { nonce: 'fixed-nonce-1' });
