@@ -24,7 +24,8 @@ export function registerRpcRoutes(app: FastifyInstance, deps: ServiceDeps, actio
     }
     const format = responseFormat(params.get('Format'), request.headers.accept);
     const action = params.get('Action') ?? header(request.headers['x-acs-action']) ?? '';
-    const log = deps.log.child({ component: 'rpc', requestId, action });
+    // Built only when something is logged: most requests log nothing.
+    const log = () => deps.log.child({ component: 'rpc', requestId, action });
     try {
       const version = params.get('Version') ?? header(request.headers['x-acs-version']);
       if (!action) throw new ApiError('MissingParameter', 'The input parameter "Action" that is mandatory for processing this request is not supplied.');
@@ -39,12 +40,12 @@ export function registerRpcRoutes(app: FastifyInstance, deps: ServiceDeps, actio
       const handler = Object.hasOwn(actions, action) ? actions[action] : undefined;
       if (!handler) throw new ApiError('InvalidApi.NotFound', `Specified api "${action}" is not found, please check your url and method.`);
       if (key.allowedActions !== null && !key.allowedActions.includes(action)) throw new ApiError('Forbidden.RAM');
-      const result = await handler({ deps, requestId, accessKey: key, log, nowMs }, new Params(params));
+      const result = await handler({ deps, requestId, accessKey: key, get log() { return log(); }, nowMs }, new Params(params));
       send(reply, format, `${action}Response`, { RequestId: requestId, ...result }, 200);
     } catch (err) {
       const apiError = err instanceof ApiError ? err : undefined;
-      if (!apiError) log.error({ err }, 'unhandled error in RPC action');
-      else log.info({ code: apiError.code }, 'rpc error');
+      if (!apiError) log().error({ err }, 'unhandled error in RPC action');
+      else log().info({ code: apiError.code }, 'rpc error');
       const e = apiError ?? new ApiError('InternalError');
       send(reply, format, 'Error', errorBody(requestId, hostId, e.code, e.message), e.httpStatus);
     }
