@@ -23,6 +23,8 @@ export function core(dialect: Dialect) {
         .addColumn('nonce', 'text', (c) => c.notNull())
         .addColumn('expires_at_ms', 'bigint', (c) => c.notNull())
         .addPrimaryKeyConstraint('signature_nonces_pk', ['access_key_id', 'nonce'])
+        // One B-tree instead of two per insert: this table takes a write on every request.
+        .$call((b) => (dialect === 'sqlite' ? b.modifyEnd(sql`without rowid`) : b))
         .execute();
       await db.schema.createIndex('signature_nonces_expiry').on('signature_nonces').column('expires_at_ms').execute();
 
