@@ -30,6 +30,11 @@ import type { IngestDeps } from './url-uploads/url-ingest.deps.js';
 import { reconcileOrphanedUrlJobs, urlIngestHandler } from './url-uploads/url-ingest.handler.js';
 import { urlUploadActions } from './url-uploads/url-upload.actions.js';
 import { notifyActions } from './notify/notify.actions.js';
+import { uploadActions } from './uploads/upload.actions.js';
+import { registerUploadEndpoint } from './uploads/oss.route.js';
+import { uploadAnalyseHandler } from './uploads/upload-analyse.handler.js';
+import { sweepStaleUploads } from './uploads/oss-object.service.js';
+import { purgeExpiredCredentials } from './uploads/upload.repository.js';
 import { startCallbackDispatcher } from './notify/notify.wiring.js';
 
 export interface RunningServer {
@@ -86,7 +91,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         progressEveryMs: 1000,
       };
       cleanups.push(() => ingest.agent.close());
-      const registry = createJobRegistry([mediaPurgeHandler(deps), sleepJobHandler, urlIngestHandler(ingest)]);
+      const registry = createJobRegistry([mediaPurgeHandler(deps), sleepJobHandler, urlIngestHandler(ingest), uploadAnalyseHandler(ingest)]);
       worker = createWorker({
         store,
         registry,
@@ -114,14 +119,17 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     if (config.role !== 'worker') {
       const a = buildApp({
         deps,
-        actions: mergeActions(videoActions, categoryActions, urlUploadActions, playInfoActions, notifyActions),
-        routes: [registerPlaybackRoutes],
+        actions: mergeActions(videoActions, categoryActions, urlUploadActions, playInfoActions, notifyActions, uploadActions),
+        routes: [registerPlaybackRoutes, registerUploadEndpoint],
         isReady: () => ready,
       });
       app = a;
       url = await a.listen({ host: config.host, port: config.port });
       const timer = setInterval(() => {
         purgeExpiredNonces(store.db, clock()).catch((err: unknown) => log.warn({ err }, 'nonce purge failed'));
+        // Upload credentials a day past expiry, and multipart uploads nobody finished.
+        purgeExpiredCredentials(store.db, clock(), 86_400_000).catch((err: unknown) => log.warn({ err }, 'upload credential purge failed'));
+        sweepStaleUploads(deps, clock()).catch((err: unknown) => log.warn({ err }, 'stale multipart upload sweep failed'));
       }, 60_000);
       timer.unref();
       cleanups.push(async () => clearInterval(timer));

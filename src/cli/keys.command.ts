@@ -1,26 +1,9 @@
 import { Command } from 'commander';
 import { listAccessKeys, setAccessKeyStatus } from '../auth/access-key.repository.js';
 import { createAccessKey } from '../auth/access-key.service.js';
-import { loadConfig } from '../config/config.js';
 import { isoSeconds } from '../domain/time.js';
-import { openStore, type Store } from '../store/db.js';
-import { migrateToLatest } from '../store/migrate.js';
+import { type StoreFlags, storeOptions, withStore } from './store-command.js';
 
-interface StoreFlags { dataDir?: string; config?: string }
-
-async function withStore<T>(flags: StoreFlags, fn: (store: Store) => Promise<T>): Promise<T> {
-  const config = loadConfig({ flags: { dataDir: flags.dataDir, config: flags.config }, env: process.env, cwd: process.cwd() });
-  const store = openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  try {
-    await migrateToLatest(store);
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
-
-const storeOptions = (c: Command): Command =>
-  c.option('--data-dir <dir>', 'data dir of the server (default ./data)').option('--config <file>', 'JSON settings file');
 
 export function keysCommand(): Command {
   const keys = new Command('keys').description('manage access keys (OPENVOD_DATABASE_URL selects Postgres)');

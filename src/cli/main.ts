@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config.js';
+import { eventsCommand } from './events.command.js';
 import { keysCommand } from './keys.command.js';
 import { serveCommand } from './serve.command.js';
 
@@ -10,6 +11,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     .exitOverride();
   program.addCommand(serveCommand());
   program.addCommand(keysCommand());
+  program.addCommand(eventsCommand());
   try {
     await program.parseAsync([...argv]);
   } catch (err) {

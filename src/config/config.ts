@@ -62,6 +62,19 @@ export interface Config {
     readonly heartbeatMs: number;
     readonly pollMs: number;
   };
+  /** Uploads through the OSS-compatible endpoint (src/uploads, docs/uploads.md). */
+  readonly upload: {
+    /** Lifetime of an UploadAuth credential (ApsaraVideo: 3000 s). */
+    readonly credentialTtlS: number;
+    /** The bucket name UploadAddress carries (and the Host header names). */
+    readonly bucket: string;
+    /** Largest PutObject body and largest part (OSS: 5 GB). */
+    readonly maxPutBytes: number;
+    /** Largest object, however uploaded. */
+    readonly maxObjectBytes: number;
+    /** Multipart uploads neither completed nor aborted are removed after this long. */
+    readonly multipartExpiryMs: number;
+  };
   /** Event callbacks (src/notify): delivery timing and the retry schedule. */
   readonly notify: {
     /** Callbacks in flight at once, per worker process. */
@@ -125,6 +138,16 @@ const fileSchema = z
     media: z.object({ ffmpegPath: z.string().min(1), ffprobePath: z.string().min(1), coverMaxWidth: z.number().int().min(64).max(7680) }).partial().strict(),
     worker: z
       .object({ concurrency: z.number().int().min(1).max(256), leaseMs: positiveMs, heartbeatMs: positiveMs, pollMs: positiveMs })
+      .partial()
+      .strict(),
+    upload: z
+      .object({
+        credentialTtlS: z.number().int().min(60).max(86_400),
+        bucket: z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/),
+        maxPutBytes: z.number().int().min(1024),
+        maxObjectBytes: z.number().int().min(1024),
+        multipartExpiryMs: positiveMs,
+      })
       .partial()
       .strict(),
     notify: z
@@ -222,6 +245,15 @@ export function loadConfig(inputs: ConfigInputs): Config {
   if (notify.timeoutMs >= notify.leaseMs) problems.push('notify.timeoutMs must be shorter than notify.leaseMs');
   if (notify.backoffCapMs < notify.backoffBaseMs) problems.push('notify.backoffCapMs must be at least notify.backoffBaseMs');
 
+  const upload = {
+    credentialTtlS: file.upload?.credentialTtlS ?? 3000,
+    bucket: file.upload?.bucket ?? 'outin-openvod',
+    maxPutBytes: file.upload?.maxPutBytes ?? 5 * 1024 ** 3,
+    maxObjectBytes: file.upload?.maxObjectBytes ?? Math.floor(48.8 * 1024 ** 4),
+    multipartExpiryMs: file.upload?.multipartExpiryMs ?? 7 * 86_400_000,
+  };
+  if (upload.maxPutBytes > upload.maxObjectBytes) problems.push('upload.maxPutBytes must not exceed upload.maxObjectBytes');
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   return deepFreeze({
@@ -262,6 +294,7 @@ export function loadConfig(inputs: ConfigInputs): Config {
     pathEnv: env.PATH,
     worker,
     notify,
+    upload,
   });
 }
 

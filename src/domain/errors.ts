@@ -57,6 +57,11 @@ export const ERROR_CATALOG = {
   'InvalidWorkflowId.NotFound': { httpStatus: 404, message: 'The workflow does not exist.' },
   'InvalidStorage.NotFound': { httpStatus: 404, message: 'The storage location does not exist.' },
 
+  // Upload (CreateUploadVideo, RefreshUploadVideo, CreateUploadImage; reference §3)
+  'Forbidden.InitFailed': { httpStatus: 403, message: 'Failed to initialize the upload.' },
+  AddVideoFailed: { httpStatus: 503, message: 'Failed to create the video.' },
+  'InvalidImageType.NotFound': { httpStatus: 400, message: 'The ImageType is not supported.' },
+
   InternalError: { httpStatus: 500, message: 'The request processing has failed due to some unknown error.' },
   ServiceUnAvailable: { httpStatus: 503, message: 'The request has failed due to a temporary failure of the server.' },
 } as const satisfies Record<string, ErrorSpec>;

@@ -20,8 +20,8 @@ export interface JobPayloads {
   'media.purge': { prefix: string };
   /** Pulls one UploadMediaByURL source: download, analyse, store, finish (url_upload_jobs row `jobId`). */
   'ingest.url': { jobId: string };
-  // 'media.analyse': { videoId: string };
-  // 'events.deliver': { eventId: string };
+  /** Analyses an uploaded video (probe, cover, Normal, events) once its object is complete. */
+  'media.analyse-upload': { videoId: string };
 }
 
 export type JobKind = keyof JobPayloads;
@@ -56,6 +56,12 @@ export const JOB_CATALOG: JobCatalog = Object.freeze({
     // dies (crash, lost lease) resumes where the last one stopped.
     maxAttempts: 8,
     backoff: { baseMs: 2_000, capMs: 10 * 60_000 },
+  },
+  'media.analyse-upload': {
+    description: 'Probes an uploaded video, grabs its cover and makes it Normal (or UploadFail when it is not media).',
+    payload: z.object({ videoId: z.string().regex(/^[0-9a-f]{32}$/) }),
+    maxAttempts: 5,
+    backoff: { baseMs: 2_000, capMs: 5 * 60_000 },
   },
 });
 

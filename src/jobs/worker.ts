@@ -6,6 +6,7 @@
 //            `closeGraceMs` for them, and releases every lease still held so the jobs are
 //            claimable at once. Idempotent; every step runs even if an earlier one failed.
 import type { Store } from '../store/db.js';
+import { createWaker, settlesWithin } from './poll-loop.js';
 import { type BackoffPolicy, backoffPolicyProblems, DEFAULT_BACKOFF } from './backoff.js';
 import type { JobLogger } from './job-logger.js';
 import type { JobRegistry } from './job-registry.js';
@@ -141,7 +142,7 @@ export function createWorker(options: WorkerOptions): Worker {
     state = 'closing';
     waker.wake();
     await step('stop polling', async () => {
-      if (!(await within(loopDone, closeGraceMs))) log.warn('close: the poll loop is still busy; a job it claims will be given back');
+      if (!(await settlesWithin(loopDone, closeGraceMs))) log.warn('close: the poll loop is still busy; a job it claims will be given back');
     });
     await step('abort running jobs', () => {
       const reason = new WorkerClosingError(workerId);
@@ -155,7 +156,7 @@ export function createWorker(options: WorkerOptions): Worker {
       }
     });
     await step('wait for aborted jobs', async () => {
-      if (!(await within(settleAll(), closeGraceMs))) log.warn({ stillRunning: runs.size }, 'close: handlers ignored the abort; releasing their leases');
+      if (!(await settlesWithin(settleAll(), closeGraceMs))) log.warn({ stillRunning: runs.size }, 'close: handlers ignored the abort; releasing their leases');
     });
     await step('release leases', async () => {
       for (const [jobId, run] of [...runs]) {
@@ -225,49 +226,4 @@ function validateOptions(o: WorkerOptions, backoff: BackoffPolicy, closeGraceMs:
   if (!Number.isFinite(closeGraceMs) || closeGraceMs < 0) problems.push(`closeGraceMs must be >= 0, got ${closeGraceMs}`);
   problems.push(...backoffPolicyProblems(backoff));
   if (problems.length > 0) throw new JobConfigError('worker options', problems);
-}
-
-/** True if `p` settled within `ms`. */
-async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([p.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** A single-waiter wake-up: `wait(ms)` resolves after `ms` or at the next `wake()`, whichever is first. */
-function createWaker() {
-  let pending = false;
-  let release: (() => void) | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  const fire = (): void => {
-    clearTimeout(timer);
-    const r = release;
-    release = undefined;
-    r?.();
-  };
-  return {
-    wake(): void {
-      if (release) fire();
-      else pending = true;
-    },
-    wait(ms: number): Promise<void> {
-      if (pending) {
-        pending = false;
-        return Promise.resolve();
-      }
-      return new Promise<void>((resolve) => {
-        release = resolve;
-        timer = setTimeout(fire, ms);
-      });
-    },
-    dispose(): void {
-      fire();
-    },
-  };
 }

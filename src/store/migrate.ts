@@ -3,6 +3,7 @@ import type { Store } from './db.js';
 import { core } from './migrations/0001-core.js';
 import { urlUploads } from './migrations/0002-url-uploads.js';
 import { notify } from './migrations/0003-notify.js';
+import { uploads } from './migrations/0004-uploads.js';
 
 class StaticMigrations implements MigrationProvider {
   constructor(private readonly store: Store) {}
@@ -11,6 +12,7 @@ class StaticMigrations implements MigrationProvider {
       '0001-core': core(this.store.dialect),
       '0002-url-uploads': urlUploads(),
       '0003-notify': notify(),
+      '0004-uploads': uploads(),
     };
   }
 }

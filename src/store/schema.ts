@@ -144,6 +144,11 @@ export interface Database {
   jobs: JobTable;
   message_callbacks: MessageCallbackTable;
   event_deliveries: EventDeliveryTable;
+  upload_credentials: UploadCredentialTable;
+  upload_objects: UploadObjectTable;
+  multipart_uploads: MultipartUploadTable;
+  multipart_parts: MultipartPartTable;
+  images: ImageTable;
 }
 
 /** The HTTP callback configuration of one app (SetMessageCallback). */
@@ -187,4 +192,83 @@ export interface EventDeliveryTable {
   delivered_at_ms: number | null;
   created_at_ms: number;
   updated_at_ms: number;
+}
+
+/** A temporary upload credential (UploadAuth): may write exactly one object until it expires. */
+export interface UploadCredentialTable {
+  /** `STS.` + random. */
+  access_key_id: string;
+  access_key_secret: string;
+  security_token: string;
+  bucket: string;
+  object_key: string;
+  expires_at_ms: number;
+  created_at_ms: number;
+}
+
+/** An object that an UploadAddress names, the media it feeds and, once written, what was stored. */
+export interface UploadObjectTable {
+  object_key: string;
+  bucket: string;
+  media_type: 'video' | 'image';
+  media_id: string;
+  app_id: string;
+  /** Where the bytes live in the blob store (`<mediaId>/source.<ext>`, `<imageId>/image.<ext>`). */
+  blob_key: string;
+  content_type: string;
+  size: number | null;
+  /** The OSS ETag without quotes: uppercase MD5 hex, or `<hex>-<parts>` for a multipart object. */
+  etag: string | null;
+  /** base64 MD5 of the whole object (Normal objects only, as OSS answers HEAD). */
+  content_md5: string | null;
+  /** x-oss-hash-crc64ecma, unsigned decimal. */
+  crc64: string | null;
+  object_type: 'Normal' | 'Multipart' | null;
+  stored_at_ms: number | null;
+  created_at_ms: number;
+}
+
+export interface MultipartUploadTable {
+  /** 32 uppercase hex characters, as OSS makes them. */
+  upload_id: string;
+  object_key: string;
+  bucket: string;
+  media_id: string;
+  content_type: string;
+  created_at_ms: number;
+}
+
+/** One uploaded part; its bytes are the blob `blob_key` (a re-upload writes a new blob). */
+export interface MultipartPartTable {
+  upload_id: string;
+  part_number: number;
+  blob_key: string;
+  /** Lowercase MD5 hex of the part. */
+  etag: string;
+  size: number;
+  crc64: string;
+  updated_at_ms: number;
+}
+
+/** An image made by CreateUploadImage. */
+export interface ImageTable {
+  image_id: string;
+  app_id: string;
+  image_type: 'default' | 'cover';
+  image_ext: string;
+  title: string;
+  description: string;
+  tags: string;
+  cate_id: number | null;
+  storage_location: string;
+  /** `Uploading` until its object is written, then `Normal`. */
+  status: string;
+  original_file_name: string;
+  blob_key: string;
+  object_key: string;
+  size: number | null;
+  file_md5: string | null;
+  user_data: string;
+  created_at_ms: number;
+  modified_at_ms: number;
 }

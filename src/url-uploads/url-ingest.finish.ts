@@ -1,8 +1,9 @@
 // The last transaction of a URL pull, success or failure: the video, the job and the events
 // commit together (reference events §1.1, §1.3, §1.4, §1.5 for the bodies).
 import { parseUserData } from '../domain/user-data.js';
-import { recordEvent, type NewEvent } from '../events/event.repository.js';
-import { type MediaInfo, toAnalysisSummary } from '../media/media-info.js';
+import { recordEvent } from '../events/event.repository.js';
+import type { MediaInfo } from '../media/media-info.js';
+import { videoReadyEvents } from '../media-pipeline/completion-events.js';
 import { blobKeyOf } from '../playback/playback-urls.js';
 import { findVideo } from '../videos/video.repository.js';
 import type { IngestDeps } from './url-ingest.deps.js';
@@ -36,24 +37,11 @@ export async function finishStep(deps: IngestDeps, job: UrlJobRow): Promise<Fini
     if (!ok) return 'finished';
     const extend = extendOf(job.user_data);
     const info = video.media_info === null ? undefined : (JSON.parse(video.media_info) as MediaInfo);
-    const events: Array<Omit<NewEvent, 'appId' | 'mediaId'>> = [
-      { type: 'FileUploadComplete', fields: { VideoId: job.video_id, Status: 'success', Size: job.file_size ?? 0, FileUrl: plainMediaUrl(deps, key), ...extend } },
-      { type: 'VideoAnalysisComplete', fields: { VideoId: job.video_id, Status: 'success', ...(info ? toAnalysisSummary(info) : {}), ...extend } },
-    ];
     const cover = blobKeyOf(video.cover_url);
-    if (cover !== undefined && cover === coverKey(job)) {
-      events.push({
-        type: 'SnapshotComplete',
-        fields: {
-          VideoId: job.video_id, Status: 'success', CoverUrl: plainMediaUrl(deps, cover), ...extend,
-          SnapshotInfos: [{
-            Status: 'success', SnapshotType: 'CoverSnapshot', SnapshotCount: 1, JobId: job.job_id,
-            SnapshotFormat: cover.replace(/-00001\.jpg$/, '-{SnapshotCount}.jpg'),
-            SnapshotRegular: plainMediaUrl(deps, cover).replace(/-00001\.jpg$/, '-{SnapshotCount}.jpg'),
-          }],
-        },
-      });
-    }
+    const events = videoReadyEvents({
+      videoId: job.video_id, sizeBytes: job.file_size ?? 0, fileUrl: plainMediaUrl(deps, key), info, extend: extend.Extend,
+      cover: cover !== undefined && cover === coverKey(job) ? { key: cover, url: plainMediaUrl(deps, cover), jobId: job.job_id } : undefined,
+    });
     events.push({
       type: 'UploadByURLComplete',
       fields: { VideoId: job.video_id, JobId: job.job_id, SourceURL: job.source_url, Size: String(job.file_size ?? 0), Status: 'success', ...extend },
@@ -83,8 +71,10 @@ export async function failUrlJob(deps: IngestDeps, job: UrlJobRow, status: 'DOWN
     if (!ok) return false;
     await trx.updateTable('videos').set({ status: 'UploadFail', modified_at_ms: now }).where('video_id', '=', job.video_id).execute();
     await recordEvent(trx, {
-      appId: job.app_id, mediaId: job.video_id, type: 'UploadByURLComplete',
-      fields: { JobId: job.job_id, SourceURL: job.source_url, Status: 'fail', ErrorCode: code, ErrorMessage: message.slice(0, 1024), ...extendOf(job.user_data) },
+      appId: job.app_id, mediaId: job.video_id, type: 'UploadByURLComplete', userData: job.user_data,
+      // VideoId is sent on failure too (ApsaraVideo's sample omits it): the receiver needs it to
+      // link the failure to the media it got from UploadMediaByURL.
+      fields: { VideoId: job.video_id, JobId: job.job_id, SourceURL: job.source_url, Status: 'fail', ErrorCode: code, ErrorMessage: message.slice(0, 1024), ...extendOf(job.user_data) },
     }, now);
     return true;
   });

@@ -9,9 +9,8 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fetchToFile } from '../ingest/fetcher.js';
 import type { MediaInfo } from '../media/media-info.js';
-import { probeMedia } from '../media/ffprobe.js';
-import { coverTimeS, grabFrame } from '../media/snapshot.js';
-import { blobRef, mediaPath } from '../playback/playback-urls.js';
+import { analysedVideoColumns, grabCover, NotMediaError, probeSource } from '../media-pipeline/media-analysis.js';
+import { mediaPath } from '../playback/playback-urls.js';
 import { contentTypeFor } from '../playback/content-type.js';
 import { findVideo } from '../videos/video.repository.js';
 import type { IngestDeps } from './url-ingest.deps.js';
@@ -85,48 +84,23 @@ export async function analyseStep(deps: IngestDeps, job: UrlJobRow, signal: Abor
   const file = stagingPath(deps, job);
   let info: MediaInfo;
   try {
-    info = await probeMedia(file, { ffprobePath: deps.ffprobePath, signal });
+    info = await probeSource(deps, file, signal);
   } catch (err) {
-    const code = (err as { code?: string }).code;
     // A file that is not media ends the job; a probe that timed out or could not start is an
     // operational fault, retried by the queue.
-    if (code === 'InvalidMediaFile') {
-      throw new UrlJobFailure('UPLOAD_FAIL', 'InvalidMediaFile', `The source is not an audio or video file: ${(err as Error).message}`, { cause: err });
+    if (err instanceof NotMediaError) {
+      throw new UrlJobFailure('UPLOAD_FAIL', err.code, `The source is not an audio or video file: ${(err.cause as Error).message}`, { cause: err });
     }
     throw err;
   }
-  let cover: string | undefined;
-  if (job.cover_url === '' && info.videoStreams.length > 0) {
-    const out = `${file}.cover.jpg`;
-    try {
-      await grabFrame({ ffmpegPath: deps.ffmpegPath, source: file, timeS: coverTimeS(info), outPath: out, maxWidth: deps.coverMaxWidth, signal });
-      await deps.blobs.putFile(coverKey(job), out, { contentType: 'image/jpeg', move: true, signal });
-      cover = coverKey(job);
-    } catch (err) {
-      if (signal.aborted) throw err;
-      // A video whose frame cannot be grabbed still plays: it just has no cover.
-      deps.log.warn({ err, jobId: job.job_id }, 'cover snapshot failed');
-    } finally {
-      await rm(out, { force: true });
-    }
-  }
+  const cover = job.cover_url === ''
+    ? await grabCover(deps, { source: file, info, coverKey: coverKey(job), scratchPath: `${file}.cover.jpg`, signal, logContext: { jobId: job.job_id } })
+    : undefined;
   const db = deps.store.db;
   await db.transaction().execute(async (trx) => {
     await trx
       .updateTable('videos')
-      .set({
-        media_info: JSON.stringify(info),
-        duration: info.durationS ?? null,
-        size: job.file_size,
-        bitrate: info.bitrateKbps ?? null,
-        fps: info.fps ?? null,
-        width: info.width ?? null,
-        height: info.height ?? null,
-        format_name: info.formatName ?? null,
-        file_md5: job.md5,
-        ...(cover === undefined ? {} : { cover_url: blobRef(cover), snapshots: JSON.stringify([blobRef(cover)]) }),
-        modified_at_ms: deps.clock(),
-      })
+      .set({ ...analysedVideoColumns(info, { sizeBytes: job.file_size, md5: job.md5, coverKey: cover }), modified_at_ms: deps.clock() })
       .where('video_id', '=', job.video_id)
       .execute();
     const ok = await transitionUrlJob(trx, job.job_id, ['DOWNLOAD_SUCCESS'], { status: 'UPLOADING', updated_at_ms: deps.clock() });

@@ -119,7 +119,7 @@ export const urlUploadActions: ActionTable = {
         await cancelJob(trx, row.job_id, { nowMs: ctx.nowMs, reason: 'cancelled by CancelUrlUploadJobs' });
         await recordEvent(trx, {
           appId: row.app_id, mediaId: row.video_id, type: 'UploadByURLComplete',
-          fields: { Status: 'fail', JobId: row.job_id, SourceURL: row.source_url, ErrorCode: CANCELLED_CODE, ErrorMessage: 'The job was cancelled before it started.' },
+          fields: { Status: 'fail', VideoId: row.video_id, JobId: row.job_id, SourceURL: row.source_url, ErrorCode: CANCELLED_CODE, ErrorMessage: 'The job was cancelled before it started.' },
         }, ctx.nowMs);
         return true;
       });

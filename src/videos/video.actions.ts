@@ -7,7 +7,8 @@ import type { ActionContext, ActionTable } from '../api/rpc/action.js';
 import type { Params } from '../api/rpc/params.js';
 import { recordEvent } from '../events/event.repository.js';
 import { enqueueJob } from '../jobs/job.repository.js';
-import { storedUrlRenderer } from '../playback/playback-urls.js';
+import { storedMediaUrl } from '../media-pipeline/media-ref.js';
+import { blobKeyOf, mediaPath, storedUrlRenderer } from '../playback/playback-urls.js';
 import type { VideoTable } from '../store/schema.js';
 import {
   categoryExists, deleteVideoRow, findVideo, findVideoByReference, findVideos, findVideosByReference, listVideos, updateVideo,
@@ -99,7 +100,9 @@ export const videoActions: ActionTable = {
     const tags = p.raw('Tags');
     if (tags !== undefined) changes.tags = checkTags(tags);
     const cover = p.raw('CoverURL');
-    if (cover !== undefined) changes.cover_url = checkUrlField('CoverURL', cover);
+    // An OpenVOD media URL (e.g. CreateUploadImage's ImageURL) is kept as a reference to the
+    // stored image, signed afresh in every answer; any other URL is kept as given.
+    if (cover !== undefined) changes.cover_url = storedMediaUrl(ctx.deps.config.publicUrl, checkUrlField('CoverURL', cover));
     const userData = p.raw('UserData');
     if (userData !== undefined) changes.user_data = checkUserData(userData);
     const cateId = p.int('CateId');
@@ -108,7 +111,7 @@ export const videoActions: ActionTable = {
       if (!(await categoryExists(db, cateId))) throw new ApiError('InvalidCateId.NotFound');
       changes.cate_id = cateId;
     }
-    const content = baseChanges(row, changes);
+    const content = baseChanges(row, changes, false, (stored) => plainStoredUrl(ctx.deps.config.publicUrl, stored));
     await db.transaction().execute(async (trx) => {
       await updateVideo(trx, row.video_id, { ...changes, modified_at_ms: ctx.nowMs });
       if (Object.keys(content).length > 0) {
@@ -135,15 +138,16 @@ export const videoActions: ActionTable = {
     // are removed by a worker with retries, so a crash half-way never leaves an orphan behind.
     await db.transaction().execute(async (trx) => {
       for (const row of targets.values()) {
+        // The row goes first, so its events are told the media's UserData (callback override, Extend).
         await deleteVideoRow(trx, row.video_id);
         await enqueueJob(trx, { kind: 'media.purge', payload: { prefix: `${row.video_id}/` } });
         const removed = baseChanges(row, {}, true);
         await recordEvent(trx, {
-          appId: row.app_id, mediaId: row.video_id, type: 'MediaBaseChangeComplete',
+          appId: row.app_id, mediaId: row.video_id, type: 'MediaBaseChangeComplete', userData: row.user_data,
           fields: { Status: 'success', MediaId: row.video_id, MediaType: 'video', OperateMode: 'delete', MediaContent: removed },
         }, ctx.nowMs);
         await recordEvent(trx, {
-          appId: row.app_id, mediaId: row.video_id, type: 'DeleteMediaComplete',
+          appId: row.app_id, mediaId: row.video_id, type: 'DeleteMediaComplete', userData: row.user_data,
           fields: { Status: 'success', MediaId: row.video_id, MediaType: 'video', DeleteType: 'all' },
         }, ctx.nowMs);
       }
@@ -161,19 +165,26 @@ export const videoActions: ActionTable = {
  * MediaBaseChangeComplete's MediaContent: for each changed basic field, a JSON string
  * `{"OldValue":…,"NewValue":…}` (reference events §1.9). On delete only OldValue is given.
  */
-function baseChanges(row: VideoRow, changes: Partial<VideoTable>, deleting = false): Record<string, string> {
+function baseChanges(row: VideoRow, changes: Partial<VideoTable>, deleting = false, showUrl: (stored: string) => string = (s) => s): Record<string, string> {
   const fields: Array<[string, keyof VideoTable]> = [['Title', 'title'], ['Description', 'description'], ['CoverURL', 'cover_url'], ['CateId', 'cate_id'], ['Tags', 'tags']];
   const out: Record<string, string> = {};
   for (const [name, column] of fields) {
-    const oldValue = row[column];
+    const shown = (v: VideoTable[keyof VideoTable] | undefined) => (column === 'cover_url' && typeof v === 'string' ? showUrl(v) : v);
+    const oldValue = shown(row[column]);
     if (deleting) {
       if (oldValue !== null && oldValue !== '') out[name] = JSON.stringify({ OldValue: oldValue });
       continue;
     }
     if (!(column in changes)) continue;
-    const newValue = changes[column];
+    const newValue = shown(changes[column]);
     if (newValue === oldValue) continue;
     out[name] = JSON.stringify(oldValue === null || oldValue === '' ? { NewValue: newValue } : { OldValue: oldValue, NewValue: newValue });
   }
   return out;
+}
+
+/** A stored URL as events show it: a `blob:` reference becomes its plain (unsigned) media URL. */
+function plainStoredUrl(publicUrl: string, stored: string): string {
+  const key = blobKeyOf(stored);
+  return key === undefined ? stored : `${publicUrl}${mediaPath(key)}`;
 }

@@ -41,7 +41,7 @@ export function notify() {
         .addColumn('created_at_ms', 'bigint', (c) => c.notNull())
         .addColumn('updated_at_ms', 'bigint', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('event_deliveries_due').on('event_deliveries').columns(['status', 'next_attempt_at_ms']).execute();
+      await db.schema.createIndex('event_deliveries_due').on('event_deliveries').columns(['status', 'next_attempt_at_ms', 'seq']).execute();
       await db.schema.createIndex('event_deliveries_media').on('event_deliveries').columns(['media_id', 'status', 'seq']).execute();
       await db.schema.createIndex('event_deliveries_created').on('event_deliveries').columns(['created_at_ms', 'seq']).execute();
     },

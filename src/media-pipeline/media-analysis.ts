@@ -1,0 +1,85 @@
+// The analysis every new video goes through, whichever way its bytes arrived (URL pull, upload):
+// ffprobe (a file without audio or video is refused with NotMediaError), a cover JPEG when the
+// video has a picture and no cover was given, and the columns the video row gets from it.
+// It works on a LOCAL file; see local-file.ts for objects held in a blob store.
+import { rm } from 'node:fs/promises';
+import type { BlobStore } from '../blob/blob-store.js';
+import type { Logger } from '../logger.js';
+import { probeMedia } from '../media/ffprobe.js';
+import type { MediaInfo } from '../media/media-info.js';
+import { coverTimeS, grabFrame } from '../media/snapshot.js';
+import { blobRef } from '../playback/playback-urls.js';
+import type { VideoTable } from '../store/schema.js';
+
+export interface AnalysisTools {
+  readonly ffprobePath: string;
+  readonly ffmpegPath: string;
+  readonly coverMaxWidth: number;
+  readonly blobs: BlobStore;
+  readonly log: Logger;
+}
+
+/** The file is not audio or video: the media fails (no retry) with code InvalidMediaFile. */
+export class NotMediaError extends Error {
+  readonly code = 'InvalidMediaFile';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'NotMediaError';
+  }
+}
+
+/**
+ * Probes a local file. A file that is not media rejects with NotMediaError; a probe that timed
+ * out or could not start rejects with the probe's own error (an operational fault: retry).
+ */
+export async function probeSource(tools: Pick<AnalysisTools, 'ffprobePath'>, file: string, signal: AbortSignal): Promise<MediaInfo> {
+  try {
+    return await probeMedia(file, { ffprobePath: tools.ffprobePath, signal });
+  } catch (err) {
+    if ((err as { code?: string }).code === 'InvalidMediaFile') {
+      throw new NotMediaError(`The file is not an audio or video file: ${(err as Error).message}`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+/**
+ * Grabs a cover frame from `source` into the blob store at `coverKey` (through `scratchPath`, a
+ * local file removed afterwards). Resolves with the key, or undefined when the media has no
+ * picture or the frame could not be grabbed (a video without cover still plays).
+ */
+export async function grabCover(
+  tools: AnalysisTools,
+  input: { source: string; info: MediaInfo; coverKey: string; scratchPath: string; signal: AbortSignal; logContext?: Record<string, unknown> },
+): Promise<string | undefined> {
+  if (input.info.videoStreams.length === 0) return undefined;
+  try {
+    await grabFrame({
+      ffmpegPath: tools.ffmpegPath, source: input.source, timeS: coverTimeS(input.info), outPath: input.scratchPath, maxWidth: tools.coverMaxWidth, signal: input.signal,
+    });
+    await tools.blobs.putFile(input.coverKey, input.scratchPath, { contentType: 'image/jpeg', move: true, signal: input.signal });
+    return input.coverKey;
+  } catch (err) {
+    if (input.signal.aborted) throw err;
+    tools.log.warn({ err, ...input.logContext }, 'cover snapshot failed');
+    return undefined;
+  } finally {
+    await rm(input.scratchPath, { force: true });
+  }
+}
+
+/** What the video row records from an analysis. */
+export function analysedVideoColumns(info: MediaInfo, input: { sizeBytes: number | null; md5: string | null; coverKey: string | undefined }): Partial<VideoTable> {
+  return {
+    media_info: JSON.stringify(info),
+    duration: info.durationS ?? null,
+    size: input.sizeBytes,
+    bitrate: info.bitrateKbps ?? null,
+    fps: info.fps ?? null,
+    width: info.width ?? null,
+    height: info.height ?? null,
+    format_name: info.formatName ?? null,
+    file_md5: input.md5,
+    ...(input.coverKey === undefined ? {} : { cover_url: blobRef(input.coverKey), snapshots: JSON.stringify([blobRef(input.coverKey)]) }),
+  };
+}
