@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import { ApiError } from '../domain/errors.js';
 import { newRequestId } from '../domain/ids.js';
 import { errorBody } from './rpc/render.js';
@@ -16,9 +16,9 @@ export interface AppOptions {
 export function buildApp(opts: AppOptions): FastifyInstance {
   const app: FastifyInstance = Fastify({
     loggerInstance: opts.deps.log.child({ component: 'api' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Per-request access logs are off (every API log line carries the RequestId instead).
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     genReqId: () => newRequestId(),
-    requestIdLogLabel: 'requestId',
     bodyLimit: opts.deps.config.api.maxBodyBytes,
     // Query strings are parsed by the RPC route itself (it needs the raw pairs for V3).
     querystringParser: () => ({}),
