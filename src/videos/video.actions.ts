@@ -30,6 +30,28 @@ async function videoFromParams(ctx: ActionContext, p: Params): Promise<VideoRow>
   return row;
 }
 
+/**
+ * `VideoIds` and/or `ReferenceIds` (≤20 each): the videos found, in the order asked and without
+ * repeats, and the ids of each kind that matched nothing.
+ */
+async function videosFromParams(ctx: ActionContext, p: Params, verb: string) {
+  const tooMany = new ApiError('VideoIdsExceededMax', `At most ${MAX_IDS} videos may be ${verb} at once.`);
+  const ids = p.list('VideoIds', { max: MAX_IDS, tooMany }) ?? [];
+  const refs = p.list('ReferenceIds', { max: MAX_IDS, tooMany }) ?? [];
+  if (ids.length === 0 && refs.length === 0) throw missing('VideoIds');
+  const db = ctx.deps.store.db;
+  const byId = new Map((await findVideos(db, ids)).map((r) => [r.video_id, r]));
+  const byRef = new Map((await findVideosByReference(db, refs)).map((r) => [r.reference_id, r]));
+  const videos = new Map<string, VideoRow>();
+  for (const id of ids) { const r = byId.get(id); if (r) videos.set(r.video_id, r); }
+  for (const ref of refs) { const r = byRef.get(ref); if (r && !videos.has(r.video_id)) videos.set(r.video_id, r); }
+  return {
+    videos: [...videos.values()],
+    nonExistVideoIds: ids.filter((id) => !byId.has(id)),
+    nonExistReferenceIds: refs.filter((ref) => !byRef.has(ref)),
+  };
+}
+
 export const videoActions: ActionTable = {
   async GetVideoInfo(ctx, p) {
     const row = await videoFromParams(ctx, p);
@@ -37,24 +59,12 @@ export const videoActions: ActionTable = {
   },
 
   async GetVideoInfos(ctx, p) {
-    const tooMany = new ApiError('VideoIdsExceededMax', `At most ${MAX_IDS} ids may be queried at once.`);
-    const ids = p.list('VideoIds', { max: MAX_IDS, tooMany });
-    const refs = p.list('ReferenceIds', { max: MAX_IDS, tooMany });
-    if (ids === undefined && refs === undefined) throw missing('VideoIds');
-    const db = ctx.deps.store.db;
+    const found = await videosFromParams(ctx, p, 'queried');
     const url = storedUrlRenderer(ctx.deps, ctx.nowMs);
-    const byId = await findVideos(db, ids ?? []);
-    const byRef = await findVideosByReference(db, refs ?? []);
-    const found = new Map<string, VideoRow>();
-    for (const r of [...byId, ...byRef]) found.set(r.video_id, r);
-    // Keep the order the caller asked in.
-    const ordered: VideoRow[] = [];
-    for (const id of ids ?? []) { const r = byId.find((x) => x.video_id === id); if (r && !ordered.includes(r)) ordered.push(r); }
-    for (const ref of refs ?? []) { const r = byRef.find((x) => x.reference_id === ref); if (r && !ordered.some((o) => o.video_id === r.video_id)) ordered.push(r); }
     return {
-      VideoList: ordered.map((r) => videoInfosItemView(r, url)),
-      NonExistVideoIds: (ids ?? []).filter((id) => !byId.some((r) => r.video_id === id)),
-      NonExistReferenceIds: (refs ?? []).filter((ref) => !byRef.some((r) => r.reference_id === ref)),
+      VideoList: found.videos.map((r) => videoInfosItemView(r, url)),
+      NonExistVideoIds: found.nonExistVideoIds,
+      NonExistReferenceIds: found.nonExistReferenceIds,
     };
   },
 
@@ -125,19 +135,12 @@ export const videoActions: ActionTable = {
   },
 
   async DeleteVideo(ctx, p) {
-    const tooMany = new ApiError('VideoIdsExceededMax', `At most ${MAX_IDS} videos may be deleted at once.`);
-    const ids = p.list('VideoIds', { max: MAX_IDS, tooMany });
-    const refs = p.list('ReferenceIds', { max: MAX_IDS, tooMany });
-    if (ids === undefined && refs === undefined) throw missing('VideoIds');
+    const found = await videosFromParams(ctx, p, 'deleted');
     const db = ctx.deps.store.db;
-    const byId = await findVideos(db, ids ?? []);
-    const byRef = await findVideosByReference(db, refs ?? []);
-    const targets = new Map<string, VideoRow>();
-    for (const r of [...byId, ...byRef]) targets.set(r.video_id, r);
     // The row, its outbox events and the job that removes its bytes commit together: the bytes
     // are removed by a worker with retries, so a crash half-way never leaves an orphan behind.
     await db.transaction().execute(async (trx) => {
-      for (const row of targets.values()) {
+      for (const row of found.videos) {
         // The row goes first, so its events are told the media's UserData (callback override, Extend).
         await deleteVideoRow(trx, row.video_id);
         await enqueueJob(trx, { kind: 'media.purge', payload: { prefix: `${row.video_id}/` } });
@@ -152,11 +155,11 @@ export const videoActions: ActionTable = {
         }, ctx.nowMs);
       }
     });
-    if (targets.size > 0) ctx.deps.notifyWorkers();
+    if (found.videos.length > 0) ctx.deps.notifyWorkers();
     return {
-      NonExistVideoIds: (ids ?? []).filter((id) => !byId.some((r) => r.video_id === id)),
+      NonExistVideoIds: found.nonExistVideoIds,
       ForbiddenVideoIds: [],
-      NonExistReferenceIds: (refs ?? []).filter((ref) => !byRef.some((r) => r.reference_id === ref)),
+      NonExistReferenceIds: found.nonExistReferenceIds,
     };
   },
 };
