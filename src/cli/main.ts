@@ -3,6 +3,7 @@ import { ConfigError } from '../config/config.js';
 import { eventsCommand } from './events.command.js';
 import { keysCommand } from './keys.command.js';
 import { serveCommand } from './serve.command.js';
+import { uploadCommand } from './upload.command.js';
 
 export async function main(argv: readonly string[]): Promise<void> {
   const program = new Command('openvod')
@@ -12,6 +13,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   program.addCommand(serveCommand());
   program.addCommand(keysCommand());
   program.addCommand(eventsCommand());
+  program.addCommand(uploadCommand());
   try {
     await program.parseAsync([...argv]);
   } catch (err) {

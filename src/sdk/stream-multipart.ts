@@ -1,0 +1,137 @@
+// A multipart upload fed from a stream, in bounded memory: bytes are cut into parts of
+// `partSize`; at most `parallel` parts are in flight, and while they are, the source is not read
+// (backpressure), so memory stays near (parallel + 1) × partSize whatever the stream's length.
+// A stream cannot be rewound, so there is no checkpoint: a failure aborts the multipart upload.
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type OSS from 'ali-oss';
+import { UploadError, ossFailure } from './upload.errors.js';
+import type { SdkLogger } from './uploader.types.js';
+
+export interface StreamPartsOptions {
+  client: OSS;
+  name: string;
+  source: Readable | AsyncIterable<Uint8Array>;
+  partSize: number;
+  parallel: number;
+  declaredSize?: number;
+  signal?: AbortSignal;
+  onAcked(bytes: number): void;
+  log?: SdkLogger;
+  partAttempts?: number;
+}
+
+class PartBuffer {
+  private chunks: Buffer[] = [];
+  bytes = 0;
+  push(chunk: Uint8Array): void {
+    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    this.chunks.push(b);
+    this.bytes += b.length;
+  }
+  /** The first `n` bytes (all when fewer), as one buffer. */
+  take(n: number): Buffer {
+    const all = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.bytes);
+    const part = Buffer.from(all.subarray(0, Math.min(n, all.length)));
+    const rest = all.subarray(part.length);
+    this.chunks = rest.length ? [Buffer.from(rest)] : [];
+    this.bytes = rest.length;
+    return part;
+  }
+}
+
+const retryable = (e: UploadError): boolean => e.httpStatus === undefined || e.httpStatus <= 0 || e.httpStatus >= 500 || e.httpStatus === 408 || e.httpStatus === 429;
+
+async function sendPart(o: StreamPartsOptions, uploadId: string, n: number, body: Buffer): Promise<string> {
+  const attempts = o.partAttempts ?? 3;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const r = await o.client.uploadPart(o.name, uploadId, n, body, 0, body.length);
+      const etag = r.etag || (r.res.headers as Record<string, string | undefined>).etag;
+      if (!etag) throw new UploadError('Upload.TransferFailed', `part ${n}: no ETag in the answer`);
+      return etag;
+    } catch (e) {
+      const err = ossFailure(e, `part ${n}`);
+      if (attempt >= attempts || !retryable(err) || o.signal?.aborted) throw err;
+      o.log?.warn({ part: n, attempt, code: err.ossCode ?? err.code }, 'part failed; retrying');
+      await sleep(250 * 2 ** attempt);
+    }
+  }
+}
+
+export async function uploadStreamParts(o: StreamPartsOptions): Promise<{ size: number; md5: string }> {
+  const init = await o.client.initMultipartUpload(o.name).catch((e: unknown) => Promise.reject(ossFailure(e, 'InitiateMultipartUpload')));
+  const uploadId = init.uploadId;
+  const hash = createHash('md5');
+  const pending = new PartBuffer();
+  const inflight = new Set<Promise<void>>();
+  const done: Array<{ number: number; etag: string }> = [];
+  let failure: unknown;
+  let partNo = 0;
+  let total = 0;
+  let acked = 0;
+
+  const onAbort = (): void => {
+    if (o.source instanceof Readable) o.source.destroy(new UploadError('Upload.Aborted', 'upload aborted'));
+  };
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const check = (): void => {
+    if (o.signal?.aborted) throw new UploadError('Upload.Aborted', 'upload aborted', { cause: o.signal.reason });
+    if (failure !== undefined) throw failure;
+  };
+  const dispatch = async (body: Buffer): Promise<void> => {
+    while (inflight.size >= o.parallel) await Promise.race(inflight);
+    check();
+    const n = ++partNo;
+    const p: Promise<void> = sendPart(o, uploadId, n, body).then(
+      (etag) => {
+        done.push({ number: n, etag });
+        acked += body.length;
+        o.onAcked(acked);
+      },
+      (e: unknown) => {
+        failure ??= e;
+      },
+    ).finally(() => inflight.delete(p));
+    inflight.add(p);
+  };
+
+  try {
+    try {
+      for await (const chunk of o.source) {
+        check();
+        hash.update(chunk);
+        total += chunk.byteLength;
+        if (o.declaredSize !== undefined && total > o.declaredSize) {
+          throw new UploadError('Upload.SizeMismatch', `the stream is longer than the declared ${o.declaredSize} bytes`);
+        }
+        pending.push(chunk);
+        while (pending.bytes >= o.partSize) await dispatch(pending.take(o.partSize));
+      }
+    } catch (e) {
+      if (e instanceof UploadError) throw e;
+      if (o.signal?.aborted) throw new UploadError('Upload.Aborted', 'upload aborted', { cause: o.signal.reason });
+      throw new UploadError('Upload.SourceFailed', `reading the source failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+    if (total === 0) throw new UploadError('Upload.InvalidSource', 'the stream is empty');
+    if (o.declaredSize !== undefined && total !== o.declaredSize) {
+      throw new UploadError('Upload.SizeMismatch', `the stream ended after ${total} of the declared ${o.declaredSize} bytes`);
+    }
+    if (pending.bytes > 0) await dispatch(pending.take(pending.bytes));
+    await Promise.all(inflight);
+    check();
+    done.sort((a, b) => a.number - b.number);
+    await o.client.completeMultipartUpload(o.name, uploadId, done).catch((e: unknown) => Promise.reject(ossFailure(e, 'CompleteMultipartUpload')));
+    return { size: total, md5: hash.digest('hex') };
+  } catch (e) {
+    // On abort, parts awaiting their answer are not waited for (ali-oss cannot cancel them).
+    if (!o.signal?.aborted) await Promise.allSettled(inflight);
+    const abortUpload = o.client.abortMultipartUpload(o.name, uploadId).catch(() => undefined);
+    if (!o.signal?.aborted) await abortUpload;
+    throw e;
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
+  }
+}
