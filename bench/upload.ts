@@ -1,0 +1,412 @@
+// bench/upload: the SDK's uploadFile of one large real MP4 to `openvod serve`, beside `curl -T` of
+// the same file to a bare PUT sink, in the same run; then the peak RSS of the server and of the
+// uploader while the SDK's uploadStream sends a multi-GB generated stream.
+//
+//   node --import tsx bench/upload.ts [--quick] [--size-gb 1] [--stream-gb 2] [--rounds 2] [--cold] [--dir <dir>]
+//
+// Goals: OpenVOD upload ≥ 0.8 of curl's MiB/s; server and uploader peak RSS each < 200 MiB.
+// The uploader always runs in a child process of its own (this file, `--uploader …` role), so its
+// memory is sampled apart from the bench's; the sink is a child too (`--sink <dir> <port>`).
+// "Upload done" is when uploadFile/uploadStream returns (every part acknowledged and the multipart
+// upload completed); the server's media analysis after that is not timed, but the bench waits for
+// the video to leave `Uploading` (untimed) before the next run, so it cannot overlap a measurement.
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { probeMedia } from '../src/media/ffprobe.js';
+import { locateTool } from '../src/media/ffmpeg-binaries.js';
+import { createUploader, VodRpcClient } from '../src/sdk/index.js';
+import { type Child, freePort, spawnNode } from './lib/child.js';
+import { createCleanup } from './lib/cleanup.js';
+import { freeBoxHeader, makeSeedMp4, newFiller, paddingBoxBytes, writePaddedMp4 } from './lib/padded-media.js';
+import { readThrough, settlePageCache, type CacheState } from './lib/page-cache.js';
+import type { Verdict } from './lib/report.js';
+import { currentRss, resetHighWaterMark, type RssPeaks, sampleRss, statusField } from './lib/rss-sampler.js';
+
+const MIB = 1024 * 1024;
+const GIB = 1024 * MIB;
+const THROUGHPUT_GOAL = 0.8;
+const RSS_GOAL_BYTES = 200 * MIB;
+const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
+const OPENVOD_BIN = join(ROOT, 'bin/openvod.js');
+const SELF = fileURLToPath(import.meta.url);
+const KEY = { accessKeyId: 'LTAIbenchRootKey0001', accessKeySecret: 'benchRootSecret000000000001' };
+const USAGE = 'usage: node --import tsx bench/upload.ts [--quick] [--size-gb 1] [--stream-gb 2] [--rounds 2] [--cold] [--dir <dir>]';
+
+const out = (line = ''): void => void process.stdout.write(`${line}\n`);
+
+// ---------------------------------------------------------------------------------------------
+// Child roles. Both exit when their stdin closes, so they die with the bench.
+
+/** `--sink <dir> <port>`: every PUT body streamed to <dir>/<basename of the URL path>, then 200. */
+function runSink(dir: string, port: number): void {
+  const server = createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/healthz') {
+      res.end('ok');
+      return;
+    }
+    if (req.method !== 'PUT') {
+      res.statusCode = 405;
+      res.end();
+      return;
+    }
+    const name = basename(new URL(req.url ?? '/', 'http://x').pathname) || 'body';
+    pipeline(req, createWriteStream(join(dir, name))).then(
+      () => res.end('ok'),
+      (err: unknown) => {
+        res.statusCode = 500;
+        res.end(String(err));
+      },
+    );
+  });
+  server.listen(port, '127.0.0.1');
+  process.stdin.on('close', () => process.exit(0)).resume();
+}
+
+/** A real MP4 of exactly `bytes` bytes, made on the fly: the seed clip, then a `free` box of filler. */
+async function* paddedMp4Stream(seed: Buffer, bytes: number): AsyncGenerator<Buffer> {
+  const filler = newFiller();
+  const stamp = Buffer.from(`openvod-bench stream ${process.pid} `, 'latin1');
+  yield seed;
+  yield freeBoxHeader(paddingBoxBytes(seed.length, bytes));
+  let at = seed.length + (bytes - seed.length > 0xffff_ffff ? 16 : 8);
+  for (let index = 0; at < bytes; index++) {
+    // A fresh buffer per chunk: the uploader may hold on to what it was given.
+    const chunk = Buffer.allocUnsafe(Math.min(filler.length, bytes - at));
+    filler.copy(chunk, 0, 0, chunk.length);
+    if (chunk.length >= stamp.length + 4) {
+      stamp.copy(chunk, 0);
+      chunk.writeUInt32BE(index, stamp.length);
+    }
+    at += chunk.length;
+    yield chunk;
+  }
+}
+
+/**
+ * `--uploader file <endpoint> <path>` or `--uploader stream <endpoint> <seed.mp4> <bytes>`: one SDK
+ * upload, then one JSON line on stdout: { elapsedMs, size, videoId } (elapsedMs: the call alone).
+ */
+async function runUploader(mode: string, endpoint: string, a: string, b: string | undefined): Promise<void> {
+  process.stdin.on('close', () => process.exit(130)).resume();
+  const uploader = createUploader({ endpoint, accessKeyId: KEY.accessKeyId, accessKeySecret: KEY.accessKeySecret });
+  const t0 = performance.now();
+  const r = mode === 'file'
+    ? await uploader.uploadFile(a, { title: 'bench upload file' })
+    : await uploader.uploadStream(paddedMp4Stream(readFileSync(a), Number(b)), { fileName: 'bench-stream.mp4', size: Number(b), title: 'bench upload stream' });
+  const elapsedMs = performance.now() - t0;
+  const hwmBytes = statusField(readFileSync('/proc/self/status', 'utf8'), 'VmHWM');
+  process.stdout.write(`${JSON.stringify({ elapsedMs, size: r.size, videoId: r.videoId, hwmBytes })}\n`);
+  process.exit(0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The bench.
+
+interface Options { fileBytes: number; streamBytes: number; rounds: number; cold: boolean; dir: string; quick: boolean }
+class UsageError extends Error {}
+
+function parseOptions(argv: string[]): Options {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: {
+        quick: { type: 'boolean', default: false }, cold: { type: 'boolean', default: false }, dir: { type: 'string' },
+        'size-gb': { type: 'string' }, 'stream-gb': { type: 'string' }, rounds: { type: 'string' },
+      },
+    }).values;
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n${USAGE}`);
+  }
+  const quick = values.quick === true;
+  const problems: string[] = [];
+  const num = (name: string, full: number, fast: number, min: number, max: number, integer: boolean): number => {
+    const raw = values[name];
+    const n = raw === undefined ? (quick ? fast : full) : Number(raw);
+    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) problems.push(`--${name}: "${String(raw)}" must be ${integer ? 'an integer' : 'a number'} in ${min}..${max}`);
+    return n;
+  };
+  const o: Options = {
+    fileBytes: Math.round(num('size-gb', 1, 0.25, 0, 64, false) * GIB),
+    streamBytes: Math.round(num('stream-gb', 2, 0.5, 0, 64, false) * GIB),
+    rounds: num('rounds', 2, 2, 1, 20, true),
+    cold: values.cold === true,
+    dir: resolve(typeof values.dir === 'string' ? values.dir : tmpdir()),
+    quick,
+  };
+  if (o.fileBytes === 0 && o.streamBytes === 0) problems.push('nothing to run: --size-gb and --stream-gb are both 0');
+  if (problems.length > 0) throw new UsageError(`invalid options:\n  - ${problems.join('\n  - ')}\n${USAGE}`);
+  return o;
+}
+
+const cleanup = createCleanup((message) => void process.stderr.write(`${message}\n`));
+const abort = new AbortController();
+
+interface Env {
+  work: string;
+  file: string;
+  seedPath: string;
+  sinkDir: string;
+  sinkUrl: string;
+  server: Child;
+  endpoint: string;
+  vod: VodRpcClient;
+  cold: boolean;
+  cache: CacheState | undefined;
+}
+
+interface Run { target: 'curl' | 'openvod'; elapsedMs: number; problem: string | undefined }
+
+async function settle(env: Env): Promise<void> {
+  env.cache = await settlePageCache();
+  if (!env.cold) await readThrough([env.file], abort.signal);
+}
+
+function runCurl(env: Env, bytes: number): Promise<Run> {
+  const url = `${env.sinkUrl}/x.mp4`;
+  return new Promise((resolveRun) => {
+    const t0 = performance.now();
+    const curl = spawn('curl', ['-s', '-S', '-f', '-T', env.file, '-o', '/dev/null', '-w', '%{http_code} %{size_upload}', url], { stdio: ['ignore', 'pipe', 'pipe'], signal: abort.signal });
+    let text = '';
+    curl.stdout.on('data', (c: Buffer) => void (text += c.toString()));
+    curl.stderr.on('data', (c: Buffer) => void (text += c.toString()));
+    curl.on('error', (err) => resolveRun({ target: 'curl', elapsedMs: Number.NaN, problem: `curl: ${err.message}` }));
+    curl.on('close', (code) => {
+      const elapsedMs = performance.now() - t0;
+      const [status, sent] = text.trim().split(/\s+/);
+      const ok = code === 0 && status === '200' && Number(sent) === bytes;
+      resolveRun({ target: 'curl', elapsedMs, problem: ok ? undefined : `curl exit ${code}: ${text.trim()}` });
+    });
+  });
+}
+
+interface UploaderOutcome { elapsedMs: number; wallMs: number; videoId: string | undefined; hwmBytes: number | undefined; problem: string | undefined; pid: number }
+
+/** One SDK upload in a child; `onSpawn` gets the child's pid as soon as it exists (for sampling). */
+async function runUploaderChild(env: Env, args: string[], expectBytes: number, onSpawn?: (pid: number) => void): Promise<UploaderOutcome> {
+  let result: { elapsedMs: number; size: number; videoId: string; hwmBytes?: number } | undefined;
+  const t0 = performance.now();
+  const child = spawnNode('uploader', ['--import', 'tsx', SELF, '--uploader', ...args], process.env, {
+    onStdoutLine: (line) => {
+      if (line.startsWith('{')) result = JSON.parse(line) as typeof result;
+    },
+  });
+  cleanup.defer('stop uploader', () => child.stop(2000));
+  const pid = child.process.pid as number;
+  onSpawn?.(pid);
+  const code = await new Promise<number | null>((r) => {
+    if (child.process.exitCode !== null) r(child.process.exitCode);
+    else child.process.once('exit', (c) => r(c));
+  });
+  const wallMs = performance.now() - t0;
+  let problem: string | undefined;
+  if (code !== 0 || result === undefined) problem = `uploader exit ${code}: ${child.output().trim().slice(-2000)}`;
+  else if (result.size !== expectBytes) problem = `uploader sent ${result.size} bytes, wanted ${expectBytes}`;
+  return { elapsedMs: result?.elapsedMs ?? Number.NaN, wallMs, videoId: result?.videoId, hwmBytes: result?.hwmBytes, problem, pid };
+}
+
+/** Untimed: waits for the server to finish with the upload (status past Uploading/UploadSucc). */
+async function waitSettled(env: Env, videoId: string, deadlineMs: number): Promise<string | undefined> {
+  let status = '?';
+  while (Date.now() < deadlineMs && !abort.signal.aborted) {
+    status = (await env.vod.call<{ Video: { Status: string } }>('GetVideoInfo', { VideoId: videoId })).Video.Status;
+    if (status === 'Normal') return undefined;
+    if (status === 'UploadFail' || status === 'Blocked') return `video ${videoId} ended ${status}`;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return `video ${videoId} still ${status} at the deadline`;
+}
+
+async function runOpenvod(env: Env, bytes: number): Promise<Run & { wallMs: number }> {
+  const u = await runUploaderChild(env, ['file', env.endpoint, env.file], bytes);
+  let problem = u.problem;
+  if (problem === undefined && u.videoId !== undefined) problem = await waitSettled(env, u.videoId, Date.now() + 120_000 + (bytes * 1000) / (20 * MIB));
+  return { target: 'openvod', elapsedMs: u.elapsedMs, wallMs: u.wallMs, problem };
+}
+
+const mibs = (bytes: number, ms: number): number => bytes / MIB / (ms / 1000);
+const fmt = (n: number | undefined, d = 1): string => (n !== undefined && Number.isFinite(n) ? n.toFixed(d) : '-');
+
+interface ThroughputResult { bytes: number; curlMs: number; openvodMs: number; ratio: number; verdict: Verdict; problems: string[] }
+
+async function throughput(env: Env, o: Options): Promise<ThroughputResult> {
+  out(`throughput: ${(o.fileBytes / MIB).toFixed(0)} MiB file, ${o.rounds} round(s), order ABBA (curl, openvod, openvod, curl …)`);
+  const runs: Run[] = [];
+  for (let round = 0; round < o.rounds; round++) {
+    const order: Array<'curl' | 'openvod'> = round % 2 === 0 ? ['curl', 'openvod'] : ['openvod', 'curl'];
+    for (const target of order) {
+      abort.signal.throwIfAborted();
+      await settle(env);
+      if (target === 'curl') {
+        const r = await runCurl(env, o.fileBytes);
+        await rm(join(env.sinkDir, 'x.mp4'), { force: true });
+        runs.push(r);
+        out(`  round ${round + 1} curl     ${fmt(r.elapsedMs / 1000, 2)} s  ${fmt(mibs(o.fileBytes, r.elapsedMs))} MiB/s${r.problem ? `  ! ${r.problem}` : ''}`);
+      } else {
+        const r = await runOpenvod(env, o.fileBytes);
+        runs.push(r);
+        out(`  round ${round + 1} openvod  ${fmt(r.elapsedMs / 1000, 2)} s  ${fmt(mibs(o.fileBytes, r.elapsedMs))} MiB/s  (child wall incl. node+tsx start ${fmt(r.wallMs / 1000, 2)} s)${r.problem ? `  ! ${r.problem}` : ''}`);
+      }
+    }
+  }
+  const sum = (t: Run['target']): number => runs.filter((r) => r.target === t).reduce((n, r) => n + r.elapsedMs, 0);
+  const curlMs = sum('curl');
+  const openvodMs = sum('openvod');
+  const ratio = curlMs / openvodMs;
+  const problems = runs.flatMap((r) => (r.problem ? [`${r.target}: ${r.problem}`] : []));
+  const verdict: Verdict = problems.length > 0 || !Number.isFinite(ratio) ? 'INVALID' : ratio >= THROUGHPUT_GOAL ? 'PASS' : 'BELOW GOAL';
+  return { bytes: o.fileBytes * o.rounds, curlMs, openvodMs, ratio, verdict, problems };
+}
+
+interface RssResult { bytes: number; elapsedMs: number; server: RssPeaks; serverHwmReset: boolean; serverIdleBytes: number | undefined; uploader: RssPeaks | undefined; uploaderPeakBytes: number; verdict: Verdict; problems: string[] }
+
+/** The process's peak: VmHWM when it measured this phase alone, else the highest sample. */
+const peakOf = (p: RssPeaks | undefined, hwmIsPhase: boolean): number =>
+  p === undefined ? Number.NaN : hwmIsPhase ? Math.max(p.highWaterMarkBytes ?? 0, p.peakRssBytes ?? 0) : p.peakRssBytes ?? Number.NaN;
+
+async function rssRun(env: Env, o: Options): Promise<RssResult> {
+  out(`rss: uploadStream of a ${(o.streamBytes / MIB).toFixed(0)} MiB generated MP4 stream (size declared), server and uploader sampled every 100 ms`);
+  await settlePageCache();
+  const serverPid = env.server.process.pid as number;
+  const serverIdleBytes = currentRss(serverPid);
+  const serverHwmReset = resetHighWaterMark(serverPid);
+  const serverSampler = sampleRss(serverPid, 100);
+  let uploaderSampler: ReturnType<typeof sampleRss> | undefined;
+  const u = await runUploaderChild(env, ['stream', env.endpoint, env.seedPath, String(o.streamBytes)], o.streamBytes, (pid) => {
+    uploaderSampler = sampleRss(pid, 100);
+  });
+  const uploaderPeaks = uploaderSampler?.stop();
+  const server = serverSampler.stop();
+  const problems = u.problem ? [u.problem] : [];
+  if (u.problem === undefined && u.videoId !== undefined) {
+    const p = await waitSettled(env, u.videoId, Date.now() + 120_000 + (o.streamBytes * 1000) / (20 * MIB));
+    if (p) problems.push(p);
+  }
+  const serverPeak = peakOf(server, serverHwmReset);
+  // The uploader is a fresh process that reports its own VmHWM (whole life) just before exiting.
+  const uploaderPeak = Math.max(u.hwmBytes ?? 0, uploaderPeaks?.peakRssBytes ?? 0) || Number.NaN;
+  const verdict: Verdict = problems.length > 0 || !Number.isFinite(serverPeak) || !Number.isFinite(uploaderPeak) ? 'INVALID'
+    : serverPeak < RSS_GOAL_BYTES && uploaderPeak < RSS_GOAL_BYTES ? 'PASS' : 'BELOW GOAL';
+  return { bytes: o.streamBytes, elapsedMs: u.elapsedMs, server, serverHwmReset, serverIdleBytes, uploader: uploaderPeaks, uploaderPeakBytes: uploaderPeak, verdict, problems };
+}
+
+async function main(o: Options): Promise<number> {
+  const fs = statfsSync(o.dir);
+  const need = 2 * o.fileBytes * o.rounds + o.streamBytes + GIB;
+  if (fs.bavail * fs.bsize < need) throw new Error(`${o.dir} has ${((fs.bavail * fs.bsize) / MIB).toFixed(0)} MiB free; this run needs about ${(need / MIB).toFixed(0)} MiB (use --dir or smaller sizes)`);
+  const work = mkdtempSync(join(o.dir, 'openvod-bench-upload-'));
+  cleanup.defer('remove temp dir', () => rmSync(work, { recursive: true, force: true }));
+  const ffmpeg = locateTool('ffmpeg', { configured: process.env.OPENVOD_FFMPEG_PATH || undefined, pathEnv: process.env.PATH });
+  const ffprobe = locateTool('ffprobe', { configured: process.env.OPENVOD_FFPROBE_PATH || undefined, pathEnv: process.env.PATH });
+  const seedPath = join(work, 'seed.mp4');
+  const seed = await makeSeedMp4(ffmpeg.path, seedPath);
+  const file = join(work, 'upload.mp4');
+  if (o.fileBytes > 0) {
+    await writePaddedMp4({ seed, path: file, targetBytes: o.fileBytes, salt: `upload-${process.pid}`, filler: newFiller(), signal: abort.signal });
+    await probeMedia(file, { ffprobePath: ffprobe.path, signal: abort.signal });
+  }
+
+  const sinkDir = join(work, 'sink');
+  mkdirSync(sinkDir);
+  const sinkPort = await freePort();
+  const sink = spawnNode('sink', ['--import', 'tsx', SELF, '--sink', sinkDir, String(sinkPort)], process.env);
+  cleanup.defer('stop sink', () => sink.stop());
+  const sinkUrl = `http://127.0.0.1:${sinkPort}`;
+
+  const dataDir = join(work, 'data');
+  mkdirSync(dataDir);
+  const port = await freePort();
+  const server = spawnNode('openvod', [OPENVOD_BIN, 'serve', '--data-dir', dataDir, '--port', String(port)], {
+    ...process.env,
+    OPENVOD_ACCESS_KEY_ID: KEY.accessKeyId,
+    OPENVOD_ACCESS_KEY_SECRET: KEY.accessKeySecret,
+    OPENVOD_LOG_LEVEL: 'warn',
+  });
+  cleanup.defer('stop openvod', () => server.stop());
+  const endpoint = `http://127.0.0.1:${port}`;
+  await Promise.all([sink.waitReady(`${sinkUrl}/healthz`, 30_000), server.waitReady(`${endpoint}/healthz`, 60_000)]);
+  const vod = new VodRpcClient({ endpoint, accessKeyId: KEY.accessKeyId, accessKeySecret: KEY.accessKeySecret, method: 'POST' });
+  const env: Env = { work, file, seedPath, sinkDir, sinkUrl, server, endpoint, vod, cold: o.cold, cache: undefined };
+
+  out(`bench/upload: SDK upload to openvod serve vs curl -T to a bare node:http PUT sink, same file, same filesystem (${work}); node ${process.version}${o.quick ? '; --quick' : ''}`);
+  out(`baseline: curl -s -T <file> ${sinkUrl}/x.mp4   (sink streams the body to a file, then 200)`);
+  out(`before each timed run: sync + drop_caches, the file ${o.cold ? 'left cold' : 'read back into the page cache'}`);
+  const t = o.fileBytes > 0 ? await throughput(env, o) : undefined;
+  const r = o.streamBytes > 0 && !abort.signal.aborted ? await rssRun(env, o) : undefined;
+
+  out();
+  out(`page cache before each run: ${env.cache ?? '-'}`);
+  if (t) {
+    out(`throughput  curl ${fmt(mibs(t.bytes, t.curlMs))} MiB/s   openvod ${fmt(mibs(t.bytes, t.openvodMs))} MiB/s   ratio ${fmt(t.ratio, 3)} (goal ≥ ${THROUGHPUT_GOAL})   ${t.verdict}`);
+    out('(ratio = OpenVOD MiB/s ÷ curl MiB/s over all rounds; OpenVOD timed inside the uploader child from the uploadFile call to its return — CreateUploadVideo, every part, CompleteMultipartUpload — not node start-up, not the analysis after)');
+    for (const p of t.problems) out(`  ! ${p}`);
+  }
+  if (r) {
+    const sp = peakOf(r.server, r.serverHwmReset);
+    const up = r.uploaderPeakBytes;
+    out(`rss (${(r.bytes / MIB).toFixed(0)} MiB stream in ${fmt(r.elapsedMs / 1000, 1)} s, ${fmt(mibs(r.bytes, r.elapsedMs))} MiB/s)  server peak ${fmt(sp / MIB)} MiB (idle ${fmt((r.serverIdleBytes ?? Number.NaN) / MIB)} MiB, ${r.serverHwmReset ? 'VmHWM reset before the upload' : 'sampled only: VmHWM reset refused'}, ${r.server.samples} samples; its children ${fmt(r.server.peakChildrenRssBytes / MIB)} MiB)   uploader peak ${fmt(up / MIB)} MiB (its own VmHWM at exit, whole life incl. start-up; ${r.uploader?.samples ?? 0} samples, sampled peak ${fmt((r.uploader?.peakRssBytes ?? Number.NaN) / MIB)} MiB)   goal each < ${RSS_GOAL_BYTES / MIB} MiB   ${r.verdict}`);
+    for (const p of r.problems) out(`  ! ${p}`);
+  }
+  const invalid = t?.verdict === 'INVALID' || r?.verdict === 'INVALID';
+  if (invalid) out('INVALID RUN: some upload failed (see "!" lines); the numbers above do not count.');
+  const round = (n: number | undefined, d = 3): number | null => (n !== undefined && Number.isFinite(n) ? Number(n.toFixed(d)) : null);
+  out(JSON.stringify({
+    bench: 'upload', quick: o.quick, cold: o.cold, pageCache: env.cache,
+    throughput: t ? { fileMib: round(o.fileBytes / MIB, 0), rounds: o.rounds, curlMibPerS: round(mibs(t.bytes, t.curlMs), 1), openvodMibPerS: round(mibs(t.bytes, t.openvodMs), 1), ratio: round(t.ratio), goal: THROUGHPUT_GOAL, verdict: t.verdict, problems: t.problems.length } : null,
+    rss: r ? {
+      streamMib: round(r.bytes / MIB, 0), streamMibPerS: round(mibs(r.bytes, r.elapsedMs), 1), serverPeakMib: round(peakOf(r.server, r.serverHwmReset) / MIB, 1),
+      serverIdleMib: round((r.serverIdleBytes ?? Number.NaN) / MIB, 1), serverHwmReset: r.serverHwmReset, uploaderPeakMib: round(r.uploaderPeakBytes / MIB, 1),
+      goalMib: RSS_GOAL_BYTES / MIB, verdict: r.verdict, problems: r.problems.length,
+    } : null,
+  }));
+  return invalid ? 1 : 0;
+}
+
+function fail(err: unknown): number {
+  process.stderr.write(`bench/upload failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  return err instanceof UsageError ? 2 : 1;
+}
+
+async function finish(code: number): Promise<never> {
+  await cleanup.run();
+  process.exit(code);
+}
+
+const argv = process.argv.slice(2);
+if (argv[0] === '--sink') {
+  runSink(argv[1] as string, Number(argv[2]));
+} else if (argv[0] === '--uploader') {
+  await runUploader(argv[1] as string, argv[2] as string, argv[3] as string, argv[4]).catch((err: unknown) => {
+    process.stderr.write(`uploader failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+} else {
+  let opts: Options;
+  try {
+    opts = parseOptions(argv);
+  } catch (err) {
+    process.exit(fail(err));
+  }
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`bench/upload: ${signal}, cleaning up\n`);
+      abort.abort();
+      void finish(130);
+    });
+  }
+  // Generous: 3 minutes of fixed costs, then every byte (written, read back, sent, analysed) at 5 MiB/s.
+  const budgetMs = 180_000 + ((5 * opts.fileBytes * opts.rounds + 2 * opts.streamBytes) * 1000) / (5 * MIB);
+  setTimeout(() => {
+    process.stderr.write(`bench/upload: over its ${Math.round(budgetMs / 1000)} s budget, giving up\n`);
+    abort.abort();
+    void finish(1);
+  }, budgetMs).unref();
+  await main(opts).then(finish, (err: unknown) => finish(fail(err)));
+}
