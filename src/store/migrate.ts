@@ -28,8 +28,16 @@ export async function migrateToLatest(store: Store): Promise<void> {
     provider: new StaticMigrations(store),
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) {
+  // Kysely's "does my table exist" check lists the tables of every schema; a schema dropped by
+  // someone else during that listing (Postgres error 3F000, e.g. parallel test runs cleaning up)
+  // fails it without anything being wrong here, so that one error is retried.
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    if (!error) return;
+    if (attempt < 5 && (error as { code?: string }).code === '3F000') {
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+      continue;
+    }
     const failed = results?.find((r) => r.status === 'Error');
     throw new Error(`database migration ${failed?.migrationName ?? ''} failed`, { cause: error });
   }
