@@ -30,6 +30,7 @@ import { migrateToLatest } from '../src/store/migrate.js';
 import { videoRow } from '../test/helpers/seed.js';
 import { freePort, spawnNode } from './lib/child.js';
 import { createCleanup } from './lib/cleanup.js';
+import { runBench } from './lib/bench-main.js';
 import { quantile } from './lib/latency.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
@@ -225,33 +226,13 @@ async function main(opts: Options): Promise<number> {
   return valid ? 0 : 1;
 }
 
-async function finish(code: number): Promise<never> {
-  await cleanup.run();
-  process.exit(code);
-}
-
-function fail(err: unknown): number {
-  process.stderr.write(`bench/callbacks failed: ${err instanceof Error ? err.message : String(err)}\n`);
-  return err instanceof UsageError ? 2 : 1;
-}
-
-let opts: Options;
-try {
-  opts = parseOptions(process.argv.slice(2));
-} catch (err) {
-  process.exit(fail(err));
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    process.stderr.write(`bench/callbacks: ${signal}, cleaning up\n`);
-    abort.abort();
-    void finish(130);
-  });
-}
-const budgetMs = (180 + opts.latencySeconds + opts.events / 100) * 1000;
-setTimeout(() => {
-  process.stderr.write(`bench/callbacks: over its ${Math.round(budgetMs / 1000)} s budget, giving up\n`);
-  abort.abort();
-  void finish(1);
-}, budgetMs).unref();
-await main(opts).then(finish, (err: unknown) => finish(fail(err)));
+await runBench({
+  name: 'bench/callbacks',
+  argv: process.argv.slice(2),
+  parse: parseOptions,
+  isUsageError: (err) => err instanceof UsageError,
+  budgetMs: (o) => (180 + o.latencySeconds + o.events / 100) * 1000,
+  cleanup,
+  abort,
+  main,
+});

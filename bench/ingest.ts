@@ -23,6 +23,7 @@ import { VodRpcClient } from '../src/sdk/rpc-client.js';
 import { openStore } from '../src/store/db.js';
 import { type Child, freePort, spawnNode } from './lib/child.js';
 import { createCleanup } from './lib/cleanup.js';
+import { runBench } from './lib/bench-main.js';
 import { parseProfile, summariseProfile, type TimeWindowUs } from './lib/cpu-profile.js';
 import { runCurlPool } from './lib/curl-pool.js';
 import { JobLogCollector, type JobTimes, summarisePhases } from './lib/ingest-phases.js';
@@ -364,36 +365,18 @@ async function main(o: Options): Promise<number> {
   return invalid ? 1 : 0;
 }
 
-function fail(err: unknown): number {
-  process.stderr.write(`bench/ingest failed: ${err instanceof Error ? err.message : String(err)}\n`);
-  return err instanceof UsageError ? 2 : 1;
-}
-
-async function finish(code: number): Promise<never> {
-  await cleanup.run();
-  process.exit(code);
-}
-
-let opts: Options;
-try {
-  opts = parseOptions(process.argv.slice(2));
-} catch (err) {
-  process.exit(fail(err));
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    process.stderr.write(`bench/ingest: ${signal}, cleaning up\n`);
-    abort.abort();
-    void finish(130);
-  });
-}
-// Generous: 3 minutes of fixed costs, then every byte at 5 MiB/s (generated, fetched twice) and 2 s a file.
-const allBytes = scenariosOf(opts).reduce((n, s) => n + s.count * s.bytes, 0);
-const allFiles = scenariosOf(opts).reduce((n, s) => n + s.count, 0);
-const budgetMs = 180_000 + (3 * allBytes * 1000) / (5 * MIB) + allFiles * 2000;
-setTimeout(() => {
-  process.stderr.write(`bench/ingest: over its ${Math.round(budgetMs / 1000)} s budget, giving up\n`);
-  abort.abort();
-  void finish(1);
-}, budgetMs).unref();
-await main(opts).then(finish, (err: unknown) => finish(fail(err)));
+await runBench({
+  name: 'bench/ingest',
+  argv: process.argv.slice(2),
+  parse: parseOptions,
+  isUsageError: (err) => err instanceof UsageError,
+  // Generous: 3 minutes of fixed costs, then every byte at 5 MiB/s (generated, fetched twice) and 2 s a file.
+  budgetMs: (o) => {
+    const allBytes = scenariosOf(o).reduce((n, sc) => n + sc.count * sc.bytes, 0);
+    const allFiles = scenariosOf(o).reduce((n, sc) => n + sc.count, 0);
+    return 180_000 + (3 * allBytes * 1000) / (5 * MIB) + allFiles * 2000;
+  },
+  cleanup,
+  abort,
+  main,
+});

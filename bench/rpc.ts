@@ -18,6 +18,7 @@ import { isPostgresUrl, openStore } from '../src/store/db.js';
 import { seedVideo } from '../test/helpers/seed.js';
 import { type Child, freePort, spawnNode } from './lib/child.js';
 import { createCleanup } from './lib/cleanup.js';
+import { runBench } from './lib/bench-main.js';
 import { parseProfile, summariseProfile, type TimeWindowUs } from './lib/cpu-profile.js';
 import { LatencyReservoir } from './lib/latency.js';
 import { openPool, requestsPerSecond, runWindow, type Target, type WindowResult } from './lib/load.js';
@@ -320,34 +321,14 @@ async function main(opts: Options): Promise<number> {
 
 const round2 = (n: number, digits = 2): number => Number(n.toFixed(digits));
 
-function fail(err: unknown): number {
-  process.stderr.write(`bench/rpc failed: ${err instanceof Error ? err.message : String(err)}\n`);
-  return err instanceof UsageError ? 2 : 1;
-}
-
-async function finish(code: number): Promise<never> {
-  await cleanup.run();
-  process.exit(code);
-}
-
-let opts: Options;
-try {
-  opts = parseOptions(process.argv.slice(2));
-} catch (err) {
-  process.exit(fail(err));
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    process.stderr.write(`bench/rpc: ${signal}, cleaning up\n`);
-    abort.abort();
-    void finish(130);
-  });
-}
-// Start-up, warm-up, the windows and a minute of slack: past that, something is stuck.
-const budgetMs = (120 + 2 * opts.warmupSeconds + 2 * opts.seconds + 60) * 1000;
-setTimeout(() => {
-  process.stderr.write(`bench/rpc: over its ${budgetMs / 1000} s budget, giving up\n`);
-  abort.abort();
-  void finish(1);
-}, budgetMs).unref();
-await main(opts).then(finish, (err: unknown) => finish(fail(err)));
+await runBench({
+  name: 'bench/rpc',
+  argv: process.argv.slice(2),
+  parse: parseOptions,
+  isUsageError: (err) => err instanceof UsageError,
+  // Start-up, warm-up, the windows and a minute of slack: past that, something is stuck.
+  budgetMs: (o) => (120 + 2 * o.warmupSeconds + 2 * o.seconds + 60) * 1000,
+  cleanup,
+  abort,
+  main,
+});

@@ -24,6 +24,7 @@ import { locateTool } from '../src/media/ffmpeg-binaries.js';
 import { createUploader, VodRpcClient } from '../src/sdk/index.js';
 import { type Child, freePort, spawnNode } from './lib/child.js';
 import { createCleanup } from './lib/cleanup.js';
+import { runBench } from './lib/bench-main.js';
 import { freeBoxHeader, makeSeedMp4, newFiller, paddingBoxBytes, writePaddedMp4 } from './lib/padded-media.js';
 import { readThrough, settlePageCache, type CacheState } from './lib/page-cache.js';
 import type { Verdict } from './lib/report.js';
@@ -369,15 +370,6 @@ async function main(o: Options): Promise<number> {
   return invalid ? 1 : 0;
 }
 
-function fail(err: unknown): number {
-  process.stderr.write(`bench/upload failed: ${err instanceof Error ? err.message : String(err)}\n`);
-  return err instanceof UsageError ? 2 : 1;
-}
-
-async function finish(code: number): Promise<never> {
-  await cleanup.run();
-  process.exit(code);
-}
 
 const argv = process.argv.slice(2);
 if (argv[0] === '--sink') {
@@ -388,25 +380,15 @@ if (argv[0] === '--sink') {
     process.exit(1);
   });
 } else {
-  let opts: Options;
-  try {
-    opts = parseOptions(argv);
-  } catch (err) {
-    process.exit(fail(err));
-  }
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      process.stderr.write(`bench/upload: ${signal}, cleaning up\n`);
-      abort.abort();
-      void finish(130);
-    });
-  }
-  // Generous: 3 minutes of fixed costs, then every byte (written, read back, sent, analysed) at 5 MiB/s.
-  const budgetMs = 180_000 + ((5 * opts.fileBytes * opts.rounds + 2 * opts.streamBytes) * 1000) / (5 * MIB);
-  setTimeout(() => {
-    process.stderr.write(`bench/upload: over its ${Math.round(budgetMs / 1000)} s budget, giving up\n`);
-    abort.abort();
-    void finish(1);
-  }, budgetMs).unref();
-  await main(opts).then(finish, (err: unknown) => finish(fail(err)));
+  await runBench({
+    name: 'bench/upload',
+    argv,
+    parse: parseOptions,
+    isUsageError: (err) => err instanceof UsageError,
+    // Generous: 3 minutes of fixed costs, then every byte (written, read back, sent, analysed) at 5 MiB/s.
+    budgetMs: (o) => 180_000 + ((5 * o.fileBytes * o.rounds + 2 * o.streamBytes) * 1000) / (5 * MIB),
+    cleanup,
+    abort,
+    main,
+  });
 }
