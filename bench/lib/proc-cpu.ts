@@ -6,21 +6,27 @@ import { readFileSync } from 'node:fs';
 /** Clock ticks per second of /proc times; 100 on every mainstream Linux build. */
 const CLOCK_TICKS_PER_S = 100;
 
-export function processCpuMs(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
+/**
+ * The sum of two tick fields of /proc/<pid>/stat, in ms. "pid (comm) state ppid …": comm may hold
+ * spaces and parentheses, so fields are counted after the last ')' (field n is index n − 3).
+ */
+function statTicksMs(pid: number | 'self', first: number, second: number): number | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return undefined;
   }
-  // "pid (comm) state ppid …": comm may hold spaces and parentheses, so count fields after the last ')'.
-  // Fields 14 and 15 (utime, stime) are the 12th and 13th after it.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
-  if (!Number.isFinite(utime) || !Number.isFinite(stime)) return undefined;
-  return ((utime + stime) * 1000) / CLOCK_TICKS_PER_S;
+  const a = Number(fields[first - 3]);
+  const b = Number(fields[second - 3]);
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return undefined;
+  return ((a + b) * 1000) / CLOCK_TICKS_PER_S;
+}
+
+/** CPU time (fields 14 and 15: utime, stime) of a process, in ms. */
+export function processCpuMs(pid: number | undefined): number | undefined {
+  return pid === undefined ? undefined : statTicksMs(pid, 14, 15);
 }
 
 /** This process's CPU time (user + system), in ms. */
@@ -35,15 +41,5 @@ export function ownCpuMs(): number {
  * for this process, the CPU of the curl processes it spawned. Undefined off Linux.
  */
 export function reapedChildrenCpuMs(pid: number | 'self'): number | undefined {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const cutime = Number(fields[13]);
-  const cstime = Number(fields[14]);
-  if (!Number.isFinite(cutime) || !Number.isFinite(cstime)) return undefined;
-  return ((cutime + cstime) * 1000) / CLOCK_TICKS_PER_S;
+  return statTicksMs(pid, 16, 17);
 }

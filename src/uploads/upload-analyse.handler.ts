@@ -77,7 +77,7 @@ export const uploadAnalyseHandler = (deps: UploadAnalyseDeps) =>
         videoId, sizeBytes: current.size ?? 0, fileUrl: plainUrl(deps, source), info,
         cover: cover === undefined ? undefined : { key: cover, url: plainUrl(deps, cover), jobId: ctx.jobId },
       });
-      for (const e of events) await recordEvent(trx, { appId: current.app_id, mediaId: videoId, ...e }, nowMs);
+      for (const e of events) await recordEvent(trx, { appId: current.app_id, mediaId: videoId, userData: current.user_data, ...e }, nowMs);
       return true;
     });
     if (!applied && cover !== undefined) ctx.log.info({ videoId }, 'the video changed during its analysis; results dropped');

@@ -1,6 +1,5 @@
 // The last transaction of a URL pull, success or failure: the video, the job and the events
 // commit together (reference events §1.1, §1.3, §1.4, §1.5 for the bodies).
-import { parseUserData } from '../domain/user-data.js';
 import { recordEvent } from '../events/event.repository.js';
 import type { MediaInfo } from '../media/media-info.js';
 import { videoReadyEvents } from '../media-pipeline/completion-events.js';
@@ -9,15 +8,6 @@ import { findVideo } from '../videos/video.repository.js';
 import type { IngestDeps } from './url-ingest.deps.js';
 import { coverKey, discardJobFiles, plainMediaUrl, sourceKey } from './url-ingest.steps.js';
 import { transitionUrlJob, type UrlJobRow } from './url-upload.repository.js';
-
-const extendOf = (userData: string): { Extend?: string } => {
-  try {
-    const { extend } = parseUserData(userData);
-    return extend === undefined ? {} : { Extend: extend };
-  } catch {
-    return {};
-  }
-};
 
 export type FinishResult = 'finished' | 'video-deleted';
 
@@ -35,18 +25,18 @@ export async function finishStep(deps: IngestDeps, job: UrlJobRow): Promise<Fini
       .execute();
     const ok = await transitionUrlJob(trx, job.job_id, ['UPLOAD_SUCCESS'], { status: 'SUCCESS', updated_at_ms: now, completed_at_ms: now });
     if (!ok) return 'finished';
-    const extend = extendOf(job.user_data);
     const info = video.media_info === null ? undefined : (JSON.parse(video.media_info) as MediaInfo);
     const cover = blobKeyOf(video.cover_url);
     const events = videoReadyEvents({
-      videoId: job.video_id, sizeBytes: job.file_size ?? 0, fileUrl: plainMediaUrl(deps, key), info, extend: extend.Extend,
+      videoId: job.video_id, sizeBytes: job.file_size ?? 0, fileUrl: plainMediaUrl(deps, key), info,
       cover: cover !== undefined && cover === coverKey(job) ? { key: cover, url: plainMediaUrl(deps, cover), jobId: job.job_id } : undefined,
     });
     events.push({
       type: 'UploadByURLComplete',
-      fields: { VideoId: job.video_id, JobId: job.job_id, SourceURL: job.source_url, Size: String(job.file_size ?? 0), Status: 'success', ...extend },
+      fields: { VideoId: job.video_id, JobId: job.job_id, SourceURL: job.source_url, Size: String(job.file_size ?? 0), Status: 'success' },
     });
-    for (const e of events) await recordEvent(trx, { appId: job.app_id, mediaId: job.video_id, ...e }, now);
+    // recordEvent echoes UserData.Extend and keeps the callback override; the row is at hand.
+    for (const e of events) await recordEvent(trx, { appId: job.app_id, mediaId: job.video_id, userData: video.user_data, ...e }, now);
     return 'finished';
   });
   if (result === 'video-deleted') {
@@ -74,7 +64,7 @@ export async function failUrlJob(deps: IngestDeps, job: UrlJobRow, status: 'DOWN
       appId: job.app_id, mediaId: job.video_id, type: 'UploadByURLComplete', userData: job.user_data,
       // VideoId is sent on failure too (ApsaraVideo's sample omits it): the receiver needs it to
       // link the failure to the media it got from UploadMediaByURL.
-      fields: { VideoId: job.video_id, JobId: job.job_id, SourceURL: job.source_url, Status: 'fail', ErrorCode: code, ErrorMessage: message.slice(0, 1024), ...extendOf(job.user_data) },
+      fields: { VideoId: job.video_id, JobId: job.job_id, SourceURL: job.source_url, Status: 'fail', ErrorCode: code, ErrorMessage: message.slice(0, 1024) },
     }, now);
     return true;
   });
