@@ -9,7 +9,6 @@ import { mergeActions, type ServiceDeps } from './api/rpc/action.js';
 import { purgeExpiredNonces } from './auth/access-key.repository.js';
 import { ensureRootKey } from './auth/access-key.service.js';
 import type { BlobStore } from './blob/blob-store.js';
-import { createFsBlobStore } from './blob/fs-blob-store.js';
 import { categoryActions } from './categories/category.actions.js';
 import type { Config } from './config/config.js';
 import { sleepJobHandler } from './jobs/diagnostic.handler.js';
@@ -36,6 +35,10 @@ import { uploadAnalyseHandler } from './uploads/upload-analyse.handler.js';
 import { sweepStaleUploads } from './uploads/oss-object.service.js';
 import { purgeExpiredCredentials } from './uploads/upload.repository.js';
 import { startCallbackDispatcher } from './notify/notify.wiring.js';
+import { registerActions } from './register/register.actions.js';
+import { registerAnalyseHandler } from './register/register-analyse.handler.js';
+import { storageActions } from './storage/storage.actions.js';
+import { openStorages } from './storage/storage-registry.js';
 
 export interface RunningServer {
   readonly url: string | undefined;
@@ -58,23 +61,19 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     });
     const playbackKey = config.playback.authKey ?? (await ensureSetting(store.db, 'playback.authKey', randomSecret));
 
-    const fsBlobs = createFsBlobStore({ root: join(config.dataDir, 'media') });
-    // Writes in flight when a previous process died leave temp files only; they are never
-    // visible, and are swept here (the fs store is single-process by design).
-    const swept = await fsBlobs.sweepTemp(0);
-    if (swept > 0) log.info({ swept }, 'removed temp files left by an earlier process');
-    const blobs: BlobStore = fsBlobs;
-    cleanups.push(() => blobs.close());
+    const storages = await openStorages({ dataDir: config.dataDir, storages: config.storages, log });
+    cleanups.push(() => storages.close());
+    const blobs: BlobStore = storages.own.blobs;
 
     let worker: Worker | undefined;
     const deps: ServiceDeps = {
-      config, store, blobs, log, playbackKey, clock,
+      config, store, blobs, storages, log, playbackKey, clock,
       notifyWorkers: () => worker?.notify(),
     };
 
     if (config.role !== 'api') {
       const ingest: IngestDeps = {
-        config, store, blobs, log: log.child({ component: 'ingest' }), clock,
+        config, store, blobs, storages, log: log.child({ component: 'ingest' }), clock,
         agent: createGuardedAgent({ allowPrivate: config.allowPrivateNetworks, connectTimeoutMs: config.ingest.connectTimeoutMs }),
         hostLimiter: createHostLimiter({ perHost: config.ingest.perHostConcurrency, global: config.ingest.globalConcurrency }),
         fetchLimits: {
@@ -91,7 +90,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         progressEveryMs: 1000,
       };
       cleanups.push(() => ingest.agent.close());
-      const registry = createJobRegistry([mediaPurgeHandler(deps), sleepJobHandler, urlIngestHandler(ingest), uploadAnalyseHandler(ingest)]);
+      const registry = createJobRegistry([mediaPurgeHandler(deps), sleepJobHandler, urlIngestHandler(ingest), uploadAnalyseHandler(ingest), registerAnalyseHandler(ingest)]);
       worker = createWorker({
         store,
         registry,
@@ -119,7 +118,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     if (config.role !== 'worker') {
       const a = buildApp({
         deps,
-        actions: mergeActions(videoActions, categoryActions, urlUploadActions, playInfoActions, notifyActions, uploadActions),
+        actions: mergeActions(videoActions, categoryActions, urlUploadActions, playInfoActions, notifyActions, uploadActions, registerActions, storageActions),
         routes: [registerPlaybackRoutes, registerUploadEndpoint],
         isReady: () => ready,
       });

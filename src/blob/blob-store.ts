@@ -1,5 +1,5 @@
 // The BlobStore port: where media bytes live (sources, covers, snapshots).
-// Adapters: `fs-blob-store.ts` (embedded default) and, later, an S3 adapter. Every adapter must
+// Adapters: `fs-blob-store.ts` (embedded default) and `s3-blob-store.ts`. Every adapter must
 // pass `blob-store.conformance.ts` unchanged, so nothing here goes beyond what the S3 API can
 // do: whole-object writes (no append, no rename), ranged reads, HEAD, delete, prefix listing.
 // putFile() is a put() whose body is a local file: an adapter may optimise it (the fs store
@@ -20,10 +20,12 @@ export interface BlobInfo {
   key: string;
   size: number;
   /**
-   * Lowercase hex MD5 of the content for every object written by put() (adapters hash while
-   * streaming; for S3 that is not the S3 ETag of a multipart upload, so the adapter keeps it
-   * in object metadata). Objects that appeared by other means carry another opaque validator
-   * containing a `-` (like S3 multipart ETags); it changes when the content changes.
+   * Lowercase hex MD5 of the content for every object written by put()/putFile() (adapters hash
+   * while streaming; for S3 that is not the S3 ETag of a multipart upload, so the adapter keeps
+   * it in object metadata). Objects that appeared by other means carry another validator that
+   * changes when the content changes: on S3 their unquoted S3 ETag (32 hex digits — the MD5 —
+   * for a single-part upload, `<hex>-<part count>` for a multipart one), on the fs store an
+   * opaque value containing a `-`.
    */
   etag: string;
   lastModified: Date;

@@ -8,6 +8,10 @@
 //
 // Keeping objects in their own subtree means no key is reserved (`.tmp/x` is an ordinary key).
 // All three live on one filesystem, so rename() is atomic.
+//
+// The `plain` layout serves a directory that already holds files (a user's storage, for
+// RegisterMedia): objects are the files under the root itself, and the store's own files live
+// in `<root>/.openvod/{meta,tmp}` — so keys whose first segment is `.openvod` are reserved there.
 
 import { createHash, randomUUID } from 'node:crypto';
 import { join, resolve, sep } from 'node:path';
@@ -17,16 +21,36 @@ export interface FsLayout {
   readonly objectsDir: string;
   readonly metaDir: string;
   readonly tmpDir: string;
+  /** A first key segment no object may have (the plain layout's own directory), if any. */
+  readonly reservedSegment: string | undefined;
 }
 
-export function fsLayout(root: string): FsLayout {
+export const PLAIN_LAYOUT_DIR = '.openvod';
+
+export function fsLayout(root: string, opts: { plain?: boolean | undefined } = {}): FsLayout {
   const abs = resolve(root);
+  if (opts.plain === true) {
+    return Object.freeze({
+      root: abs,
+      objectsDir: abs,
+      metaDir: join(abs, PLAIN_LAYOUT_DIR, 'meta'),
+      tmpDir: join(abs, PLAIN_LAYOUT_DIR, 'tmp'),
+      reservedSegment: PLAIN_LAYOUT_DIR,
+    });
+  }
   return Object.freeze({
     root: abs,
     objectsDir: join(abs, 'objects'),
     metaDir: join(abs, 'meta'),
     tmpDir: join(abs, '.tmp'),
+    reservedSegment: undefined,
   });
+}
+
+/** Whether `keyOrPrefix` names something in the layout's reserved directory. */
+export function isReserved(layout: FsLayout, keyOrPrefix: string): boolean {
+  const r = layout.reservedSegment;
+  return r !== undefined && (keyOrPrefix === r || keyOrPrefix.startsWith(`${r}/`));
 }
 
 /** Path of a (validated) key's object file. */

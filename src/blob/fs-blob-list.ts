@@ -10,16 +10,20 @@ import { isValidKey } from './blob-key.js';
 import type { BlobListEntry } from './blob-store.js';
 import { errnoCode } from './fs-blob-io.js';
 
-/** Objects under `objectsDir` whose key starts with `prefix` (already validated). */
-export async function* walkObjects(objectsDir: string, prefix: string): AsyncGenerator<BlobListEntry> {
+/**
+ * Objects under `objectsDir` whose key starts with `prefix` (already validated). A top-level
+ * entry named `skipTop` (the plain layout's own directory) is not part of the objects.
+ */
+export async function* walkObjects(objectsDir: string, prefix: string, skipTop?: string): AsyncGenerator<BlobListEntry> {
   const slash = prefix.lastIndexOf('/');
   const dirKey = prefix.slice(0, slash + 1); // '' or 'a/b/'
   const namePrefix = prefix.slice(slash + 1);
+  if (skipTop !== undefined && (dirKey === `${skipTop}/` || dirKey.startsWith(`${skipTop}/`))) return;
   const dir = dirKey === '' ? objectsDir : join(objectsDir, ...dirKey.slice(0, -1).split('/'));
-  yield* walkDir(dir, dirKey, namePrefix);
+  yield* walkDir(dir, dirKey, namePrefix, dirKey === '' ? skipTop : undefined);
 }
 
-async function* walkDir(dir: string, keyPrefix: string, namePrefix: string): AsyncGenerator<BlobListEntry> {
+async function* walkDir(dir: string, keyPrefix: string, namePrefix: string, skipName?: string): AsyncGenerator<BlobListEntry> {
   let dirents: Dirent[];
   try {
     dirents = await readdir(dir, { withFileTypes: true });
@@ -31,7 +35,7 @@ async function* walkDir(dir: string, keyPrefix: string, namePrefix: string): Asy
   const entries = [];
   for (const d of dirents) {
     // Symlinks are never objects; names no key could have (put there by hand) are skipped.
-    if (!d.name.startsWith(namePrefix) || d.isSymbolicLink() || !isValidKey(d.name)) continue;
+    if (!d.name.startsWith(namePrefix) || d.isSymbolicLink() || !isValidKey(d.name) || d.name === skipName) continue;
     const isDir = d.isFile() || d.isDirectory() ? d.isDirectory() : await isDirectory(join(dir, d.name)); // DT_UNKNOWN
     entries.push({ name: d.name, isDir, sortKey: Buffer.from(isDir ? `${d.name}/` : d.name, 'utf8') });
   }

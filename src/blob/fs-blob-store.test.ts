@@ -21,6 +21,34 @@ blobStoreConformance('fs', async () => {
   return { store: createFsBlobStore({ root }), cleanup: () => rm(root, { recursive: true, force: true }) };
 });
 
+// A user's directory served as a storage (RegisterMedia): objects are the plain files.
+blobStoreConformance('fs (plain layout)', async () => {
+  const root = await newRoot();
+  return { store: createFsBlobStore({ root, plain: true }), cleanup: () => rm(root, { recursive: true, force: true }) };
+});
+
+test('the plain layout serves files already in the directory and keeps its own files out of sight', async () => {
+  const root = await newRoot();
+  try {
+    await mkdir(join(root, 'shows', 'ep 1'), { recursive: true });
+    await writeFile(join(root, 'shows', 'ep 1', 'clip.mp4'), 'user bytes');
+    const store = createFsBlobStore({ root, plain: true });
+    const info = await store.stat('shows/ep 1/clip.mp4');
+    assert.equal(info?.size, 10);
+    assert.match(info?.etag ?? '', /-/, 'a file the store did not write gets a validator, not an MD5');
+    assert.equal((await readAll(await store.get('shows/ep 1/clip.mp4', { start: 5 }))).toString(), 'bytes');
+    await store.put('new.bin', bodyOf(Buffer.from('x')));
+    const keys = [];
+    for await (const e of store.list('')) keys.push(e.key);
+    assert.deepEqual(keys, ['new.bin', 'shows/ep 1/clip.mp4'], 'the .openvod directory is not listed');
+    await assert.rejects(store.stat('.openvod/meta'), /reserved/);
+    await assert.rejects(store.deletePrefix('.openvod/'), /reserved/);
+    await store.close();
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
 /** A fresh fs store in its own directory, closed and removed afterwards. */
 function fsTest(title: string, fn: (store: FsBlobStore, root: string) => Promise<void>, renameSource?: RenameFn): void {
   test(title, { timeout: 30_000 }, async () => {

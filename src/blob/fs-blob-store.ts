@@ -21,7 +21,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { assertValidMaxBytes, meterBody } from './blob-body.js';
 import type { MeteredBody } from './blob-body.js';
-import { BlobAbortedError, BlobError, BlobNotFoundError, BlobSourceError, BlobStorageError, BlobStoreClosedError } from './blob-errors.js';
+import { BlobAbortedError, BlobError, BlobNotFoundError, BlobSourceError, BlobStorageError, BlobStoreClosedError, InvalidBlobKeyError } from './blob-errors.js';
 import { assertValidKey, assertValidPrefix } from './blob-key.js';
 import { assertRangeShape, resolveRange } from './blob-range.js';
 import { SOURCE_READ_CHUNK_BYTES, inspectSourceFile, md5OfFile, normalizeMd5Hex, openSourceFile } from './blob-source-file.js';
@@ -32,7 +32,7 @@ import type { RenameFn } from './fs-blob-commit.js';
 import { errnoCode } from './fs-blob-io.js';
 import { walkObjects } from './fs-blob-list.js';
 import type { FsLayout } from './fs-blob-layout.js';
-import { fsLayout, newTempPath, objectPath } from './fs-blob-layout.js';
+import { fsLayout, isReserved, newTempPath, objectPath } from './fs-blob-layout.js';
 import { CROSS_DEVICE, moveIntoPlace } from './fs-blob-move.js';
 import type { MoveContext } from './fs-blob-move.js';
 import { createKeyLock } from './key-lock.js';
@@ -40,6 +40,12 @@ import { createKeyLock } from './key-lock.js';
 export interface FsBlobStoreOptions {
   /** Directory that holds everything (created if missing). Must be one filesystem. */
   root: string;
+  /**
+   * Objects are the plain files under `root` (a directory that already holds media, e.g. a
+   * storage for RegisterMedia); the store's own files go to `<root>/.openvod/`, a reserved name.
+   * Default false: objects live in `<root>/objects/`.
+   */
+  plain?: boolean | undefined;
   /**
    * How putFile's `move` renames the caller's file into place (default fs.promises.rename).
    * A seam for tests: one that fails with EXDEV exercises the copy fallback.
@@ -68,7 +74,7 @@ const WRITE_HIGH_WATER_MARK = 1024 * 1024;
 
 /** Creates the root's directories (synchronously: call once, at start-up) and the store. */
 export function createFsBlobStore(opts: FsBlobStoreOptions): FsBlobStore {
-  const layout = fsLayout(opts.root);
+  const layout = fsLayout(opts.root, { plain: opts.plain });
   try {
     for (const dir of [layout.objectsDir, layout.metaDir, layout.tmpDir]) mkdirSync(dir, { recursive: true });
   } catch (error) {
@@ -104,21 +110,26 @@ class FsStore implements FsBlobStore {
     return this.#layout.root;
   }
 
-  pathOf(key: string): string {
+  #assertKey(key: string): void {
     assertValidKey(key);
+    if (isReserved(this.#layout, key)) throw new InvalidBlobKeyError(key, 'reserved for the store itself');
+  }
+
+  pathOf(key: string): string {
+    this.#assertKey(key);
     return objectPath(this.#layout, key);
   }
 
   async put(key: string, body: BlobBody, opts: PutOptions = {}): Promise<BlobInfo> {
     this.#assertOpen();
-    assertValidKey(key);
+    this.#assertKey(key);
     assertValidMaxBytes(opts.maxBytes);
     return this.#putBody(key, body, opts, undefined);
   }
 
   async putFile(key: string, path: string, opts: PutFileOptions = {}): Promise<BlobInfo> {
     this.#assertOpen();
-    assertValidKey(key);
+    this.#assertKey(key);
     const md5Hex = normalizeMd5Hex(opts.md5Hex);
     const { contentType, signal } = opts;
     if (signal?.aborted === true) throw new BlobAbortedError({ cause: signal.reason });
@@ -228,7 +239,7 @@ class FsStore implements FsBlobStore {
 
   async get(key: string, opts: GetOptions = {}): Promise<Readable> {
     this.#assertOpen();
-    assertValidKey(key);
+    this.#assertKey(key);
     assertRangeShape(opts);
     if (opts.signal?.aborted === true) throw new BlobAbortedError({ cause: opts.signal.reason });
     let handle: FileHandle;
@@ -255,7 +266,7 @@ class FsStore implements FsBlobStore {
 
   async stat(key: string): Promise<BlobInfo | null> {
     this.#assertOpen();
-    assertValidKey(key);
+    this.#assertKey(key);
     try {
       return await statObject(this.#layout, key);
     } catch (error) {
@@ -265,7 +276,7 @@ class FsStore implements FsBlobStore {
 
   async delete(key: string): Promise<void> {
     this.#assertOpen();
-    assertValidKey(key);
+    this.#assertKey(key);
     try {
       await this.#lock.run(key, () => removeObject(this.#layout, key));
     } catch (error) {
@@ -276,6 +287,7 @@ class FsStore implements FsBlobStore {
   async deletePrefix(prefix: string): Promise<void> {
     this.#assertOpen();
     assertValidPrefix(prefix);
+    if (isReserved(this.#layout, prefix)) throw new InvalidBlobKeyError(prefix, 'reserved for the store itself');
     for await (const entry of this.list(prefix)) await this.delete(entry.key);
   }
 
@@ -283,7 +295,7 @@ class FsStore implements FsBlobStore {
     this.#assertOpen();
     assertValidPrefix(prefix, { allowEmpty: true });
     try {
-      yield* walkObjects(this.#layout.objectsDir, prefix);
+      yield* walkObjects(this.#layout.objectsDir, prefix, this.#layout.reservedSegment);
     } catch (error) {
       throw new BlobStorageError(`Listing ${JSON.stringify(prefix)} failed: ${describe(error)}`, { cause: error });
     }

@@ -2,8 +2,9 @@
 // completely (every bad value reported together), frozen and passed in. Only this module reads
 // process.env.
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { parseStorages, type StorageConfig } from '../storage/storage.config.js';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -75,6 +76,8 @@ export interface Config {
     /** Multipart uploads neither completed nor aborted are removed after this long. */
     readonly multipartExpiryMs: number;
   };
+  /** Storages declared in the config file (src/storage); the built-in one is implicit. */
+  readonly storages: readonly StorageConfig[];
   /** Event callbacks (src/notify): delivery timing and the retry schedule. */
   readonly notify: {
     /** Callbacks in flight at once, per worker process. */
@@ -163,7 +166,7 @@ const fileSchema = z
       })
       .partial()
       .strict(),
-    // Sections owned by later features are accepted here and validated by them.
+    // Validated entry by entry by src/storage/storage.config.ts.
     storages: z.array(z.unknown()),
   })
   .partial()
@@ -180,8 +183,10 @@ export interface ConfigInputs {
 export function loadConfig(inputs: ConfigInputs): Config {
   const problems: string[] = [];
   let file: FileConfig = {};
+  let fileDir = inputs.cwd;
   if (inputs.flags.config !== undefined) {
     const path = resolve(inputs.cwd, inputs.flags.config);
+    fileDir = dirname(path);
     try {
       const parsed = fileSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
       if (parsed.success) file = parsed.data;
@@ -254,6 +259,9 @@ export function loadConfig(inputs: ConfigInputs): Config {
   };
   if (upload.maxPutBytes > upload.maxObjectBytes) problems.push('upload.maxPutBytes must not exceed upload.maxObjectBytes');
 
+  // Relative fs roots are relative to the config file, like any path written in it.
+  const storages = parseStorages(file.storages, (p) => resolve(fileDir, p), problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   return deepFreeze({
@@ -295,6 +303,7 @@ export function loadConfig(inputs: ConfigInputs): Config {
     worker,
     notify,
     upload,
+    storages,
   });
 }
 

@@ -56,6 +56,8 @@ export const ERROR_CATALOG = {
   'InvalidTemplateGroupId.NotFound': { httpStatus: 404, message: 'The transcode template group does not exist.' },
   'InvalidWorkflowId.NotFound': { httpStatus: 404, message: 'The workflow does not exist.' },
   'InvalidStorage.NotFound': { httpStatus: 404, message: 'The storage location does not exist.' },
+  'InvalidStorage.ReadOnly': { httpStatus: 403, message: 'The storage location does not accept new media (it is declared read-only).' },
+
 
   // Upload (CreateUploadVideo, RefreshUploadVideo, CreateUploadImage; reference §3)
   'Forbidden.InitFailed': { httpStatus: 403, message: 'Failed to initialize the upload.' },

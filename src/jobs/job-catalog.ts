@@ -17,11 +17,12 @@ export interface JobPayloads {
   /** Diagnostic/test kind: sleeps `ms` (abortably); `marker` tags the run. */
   'test.sleep': { ms: number; marker: string };
   /** Removes the stored bytes of a deleted video (everything under `prefix`). */
-  'media.purge': { prefix: string };
+  'media.purge': { prefix: string; sourceLocation?: string | undefined };
   /** Pulls one UploadMediaByURL source: download, analyse, store, finish (url_upload_jobs row `jobId`). */
   'ingest.url': { jobId: string };
   /** Analyses an uploaded video (probe, cover, Normal, events) once its object is complete. */
   'media.analyse-upload': { videoId: string };
+  'media.analyse-registered': { videoId: string };
 }
 
 export type JobKind = keyof JobPayloads;
@@ -46,7 +47,9 @@ export const JOB_CATALOG: JobCatalog = Object.freeze({
   },
   'media.purge': {
     description: 'Deletes every stored object under a deleted video\'s prefix.',
-    payload: z.object({ prefix: z.string().regex(/^[0-9a-f]{32}\/$/) }),
+    // sourceLocation: the declared storage that also holds files under the prefix (a source
+    // OpenVOD wrote there); never set for registered media, whose source is the user's object.
+    payload: z.object({ prefix: z.string().regex(/^[0-9a-f]{32}\/$/), sourceLocation: z.string().min(1).optional() }),
     maxAttempts: 20,
   },
   'ingest.url': {
@@ -59,6 +62,12 @@ export const JOB_CATALOG: JobCatalog = Object.freeze({
   },
   'media.analyse-upload': {
     description: 'Probes an uploaded video, grabs its cover and makes it Normal (or UploadFail when it is not media).',
+    payload: z.object({ videoId: z.string().regex(/^[0-9a-f]{32}$/) }),
+    maxAttempts: 5,
+    backoff: { baseMs: 2_000, capMs: 5 * 60_000 },
+  },
+  'media.analyse-registered': {
+    description: 'Probes a registered object in place (no copy), grabs its cover, and with VOD_NO_TRANSCODE makes it Normal.',
     payload: z.object({ videoId: z.string().regex(/^[0-9a-f]{32}$/) }),
     maxAttempts: 5,
     backoff: { baseMs: 2_000, capMs: 5 * 60_000 },

@@ -14,6 +14,23 @@ interface PathOf {
 const hasPathOf = (blobs: BlobStore): blobs is BlobStore & PathOf =>
   blobs.kind === 'fs' && typeof (blobs as Partial<PathOf>).pathOf === 'function';
 
+interface Presigns {
+  presignGet(key: string, expiresInS: number): Promise<string>;
+}
+
+const canPresign = (blobs: BlobStore): blobs is BlobStore & Presigns => typeof (blobs as Partial<Presigns>).presignGet === 'function';
+
+/**
+ * Like withLocalFile, but never copies an object that ffprobe/ffmpeg can read where it is: a
+ * file of an fs store in place, an S3 object through a presigned URL (ffmpeg reads it with
+ * ranged requests — a registered media's bytes are never copied). Other stores fall back to a
+ * staging copy.
+ */
+export async function withReadableSource<T>(blobs: BlobStore, key: string, stagingDir: string, signal: AbortSignal, use: (input: string) => Promise<T>): Promise<T> {
+  if (!hasPathOf(blobs) && canPresign(blobs)) return use(await blobs.presignGet(key, 6 * 3600));
+  return withLocalFile(blobs, key, stagingDir, signal, use);
+}
+
 export async function withLocalFile<T>(blobs: BlobStore, key: string, stagingDir: string, signal: AbortSignal, use: (path: string) => Promise<T>): Promise<T> {
   if (hasPathOf(blobs)) return use(blobs.pathOf(key));
   await mkdir(stagingDir, { recursive: true });

@@ -8,7 +8,7 @@ import { isoSeconds } from '../domain/time.js';
 import type { MediaInfo } from '../media/media-info.js';
 import { formatForPlayInfo, toMezzanineAudioStream, toMezzanineVideoStream } from '../media/media-info.js';
 import { findVideo, findVideoByReference, type VideoRow } from '../videos/video.repository.js';
-import { signedMediaUrl, storedUrlRenderer } from './playback-urls.js';
+import { signedObjectUrl, storedUrlRenderer } from './playback-urls.js';
 
 const DEFINITIONS = ['FD', 'LD', 'SD', 'HD', 'OD', '2K', '4K', 'SQ', 'HQ', 'AUTO'];
 const FORMATS = ['mp4', 'm3u8', 'mp3', 'flv', 'mpd'];
@@ -53,7 +53,7 @@ export const playInfoActions: ActionTable = {
     if (!matches) throw new ApiError('InvalidVideo.NoneStream', 'No stream of the video matches Formats/Definition/StreamType.');
     const video = info.videoStreams[0];
     const playInfo: Record<string, unknown> = {
-      PlayURL: signedMediaUrl(ctx.deps, key, ctx.nowMs, timeout),
+      PlayURL: signedObjectUrl(ctx.deps, row.storage_location, key, ctx.nowMs, timeout),
       Format: format,
       Definition: 'OD',
       Specification: 'Original',
@@ -99,7 +99,7 @@ export const playInfoActions: ActionTable = {
       PreprocessStatus: 'UnPreprocess',
       StorageClass: 'Standard',
     };
-    if (key !== null) mezzanine.FileURL = signedMediaUrl(ctx.deps, key, ctx.nowMs, timeout);
+    if (key !== null) mezzanine.FileURL = signedObjectUrl(ctx.deps, row.storage_location, key, ctx.nowMs, timeout);
     if (row.size !== null) mezzanine.Size = row.size;
     if (row.duration !== null) mezzanine.Duration = num(row.duration);
     if (row.bitrate !== null) mezzanine.Bitrate = num(row.bitrate);

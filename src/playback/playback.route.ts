@@ -6,7 +6,8 @@ import type { ServiceDeps } from '../api/rpc/action.js';
 import { verifyTypeA } from '../domain/url-signing.js';
 import { assertValidKey } from '../blob/blob-store.js';
 import { contentTypeFor } from './content-type.js';
-import { MEDIA_ROUTE_PREFIX } from './playback-urls.js';
+import type { BlobStore } from '../blob/blob-store.js';
+import { MEDIA_ROUTE_PREFIX, STORAGE_ROUTE_PREFIX } from './playback-urls.js';
 
 export function registerPlaybackRoutes(app: FastifyInstance, deps: ServiceDeps): void {
   const serve = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -18,14 +19,10 @@ export function registerPlaybackRoutes(app: FastifyInstance, deps: ServiceDeps):
     if (verdict !== 'ok') {
       return reply.code(403).header('x-openvod-error', `denied by req auth: ${verdict}`).type('text/plain').send(`Forbidden: ${verdict} auth_key\n`);
     }
-    let key: string;
-    try {
-      key = path.slice(MEDIA_ROUTE_PREFIX.length).split('/').map(decodeURIComponent).join('/');
-      assertValidKey(key);
-    } catch {
-      return reply.code(404).type('text/plain').send('Not Found\n');
-    }
-    const info = await deps.blobs.stat(key);
+    const target = locate(path);
+    if (!target) return reply.code(404).type('text/plain').send('Not Found\n');
+    const { blobs, key } = target;
+    const info = await blobs.stat(key);
     if (!info) return reply.code(404).type('text/plain').send('Not Found\n');
 
     const etag = `"${info.etag}"`;
@@ -43,16 +40,41 @@ export function registerPlaybackRoutes(app: FastifyInstance, deps: ServiceDeps):
     const head = request.method === 'HEAD';
     if (range === undefined) {
       void reply.code(200).header('content-length', info.size);
-      return head ? reply.send() : reply.send(await deps.blobs.get(key));
+      return head ? reply.send() : reply.send(await blobs.get(key));
     }
     void reply
       .code(206)
       .header('content-range', `bytes ${range.start}-${range.end}/${info.size}`)
       .header('content-length', range.end - range.start + 1);
-    return head ? reply.send() : reply.send(await deps.blobs.get(key, range));
+    return head ? reply.send() : reply.send(await blobs.get(key, range));
   };
   // HEAD is routed explicitly: Fastify's automatic HEAD route would report Content-Length 0.
   app.route({ method: ['GET', 'HEAD'], url: `${MEDIA_ROUTE_PREFIX}*`, handler: serve });
+  app.route({ method: ['GET', 'HEAD'], url: `${STORAGE_ROUTE_PREFIX}*`, handler: serve });
+
+  /** The store and key a path names: /media/<key> (OpenVOD's own storage) or /storages/<location>/<key>. */
+  function locate(path: string): { blobs: BlobStore; key: string } | undefined {
+    try {
+      let blobs: BlobStore = deps.blobs;
+      let rest: string;
+      if (path.startsWith(MEDIA_ROUTE_PREFIX)) {
+        rest = path.slice(MEDIA_ROUTE_PREFIX.length);
+      } else {
+        const afterPrefix = path.slice(STORAGE_ROUTE_PREFIX.length);
+        const slash = afterPrefix.indexOf('/');
+        if (slash < 0) return undefined;
+        const storage = deps.storages.get(decodeURIComponent(afterPrefix.slice(0, slash)));
+        if (!storage || storage.builtIn) return undefined;
+        blobs = storage.blobs;
+        rest = afterPrefix.slice(slash + 1);
+      }
+      const key = rest.split('/').map(decodeURIComponent).join('/');
+      assertValidKey(key);
+      return { blobs, key };
+    } catch {
+      return undefined;
+    }
+  }
 }
 
 /**

@@ -120,9 +120,19 @@ export interface UrlUploadJobTable {
   error_message: string | null;
   user_data: string;
   session_id: string | null;
+  /** The storage the source goes to (the video's StorageLocation). */
+  storage_location: Generated<string>;
   created_at_ms: number;
   updated_at_ms: number;
   completed_at_ms: number | null;
+}
+
+/** An object of a declared storage registered as a media (RegisterMedia); never deleted by OpenVOD. */
+export interface RegisteredObjectTable {
+  storage_location: string;
+  object_key: string;
+  media_id: string;
+  created_at_ms: number;
 }
 
 export interface UploadSessionTable {
@@ -149,6 +159,7 @@ export interface Database {
   multipart_uploads: MultipartUploadTable;
   multipart_parts: MultipartPartTable;
   images: ImageTable;
+  registered_objects: RegisteredObjectTable;
 }
 
 /** The HTTP callback configuration of one app (SetMessageCallback). */
@@ -272,3 +283,4 @@ export interface ImageTable {
   created_at_ms: number;
   modified_at_ms: number;
 }
+

@@ -6,6 +6,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ServiceDeps } from '../api/rpc/action.js';
 import { BlobTooLargeError } from '../blob/blob-errors.js';
+import type { BlobStore } from '../blob/blob-store.js';
+import { findVideo } from '../videos/video.repository.js';
 import { Crc64 } from '../oss/crc64.js';
 import { OssError } from '../oss/oss-errors.js';
 import { type CompletePart, parseCompleteMultipartUpload, resultXml } from '../oss/oss-xml.js';
@@ -40,14 +42,24 @@ const MAX_COMPLETE_BODY_BYTES = 4 * 1024 * 1024;
 
 const quoted = (etag: string): string => `"${etag}"`;
 
-async function putStreamed(call: OssCall, key: string, maxBytes: number) {
+/**
+ * The store the upload's final object goes to: a video's source lives in the storage its
+ * StorageLocation names; images (and every multipart part) in OpenVOD's own storage.
+ */
+export async function objectBlobs(deps: ServiceDeps, target: UploadObjectRow): Promise<BlobStore> {
+  if (target.media_type !== 'video') return deps.blobs;
+  const video = await findVideo(deps.store.db, target.media_id);
+  return video ? deps.storages.of(video.storage_location).blobs : deps.blobs;
+}
+
+async function putStreamed(call: OssCall, blobs: BlobStore, key: string, maxBytes: number) {
   const declared = declaredBody(call.headers);
   if (declared.contentLength !== undefined && declared.contentLength > maxBytes) {
     throw new OssError('EntityTooLarge', `The body (${declared.contentLength} bytes) exceeds the limit of ${maxBytes} bytes.`);
   }
   const digesting = digestingBody(call.body, declared);
   try {
-    await call.deps.blobs.put(key, digesting.body, { contentType: call.target.content_type, maxBytes });
+    await blobs.put(key, digesting.body, { contentType: call.target.content_type, maxBytes });
   } catch (err) {
     if (err instanceof BlobTooLargeError) throw new OssError('EntityTooLarge', `The body exceeds the limit of ${maxBytes} bytes.`, undefined, { cause: err });
     throw err;
@@ -58,7 +70,7 @@ async function putStreamed(call: OssCall, key: string, maxBytes: number) {
 export async function putObject(call: OssCall): Promise<OssAnswer> {
   await assertMediaAlive(call.deps, call.target);
   const limit = Math.min(call.deps.config.upload.maxPutBytes, call.deps.config.upload.maxObjectBytes);
-  const d = await putStreamed(call, call.target.blob_key, limit);
+  const d = await putStreamed(call, await objectBlobs(call.deps, call.target), call.target.blob_key, limit);
   const etag = d.md5Hex.toUpperCase();
   await finishObject(call.deps, call.target, {
     size: d.size, md5Hex: d.md5Hex, etag, content_md5: d.md5Base64, crc64: d.crc64, object_type: 'Normal',
@@ -92,7 +104,7 @@ export async function uploadPart(call: OssCall): Promise<OssAnswer> {
   }
   const upload = await openUpload(call);
   const blobKey = partBlobKey(upload.media_id, upload.upload_id, partNumber);
-  const d = await putStreamed(call, blobKey, call.deps.config.upload.maxPutBytes);
+  const d = await putStreamed(call, call.deps.blobs, blobKey, call.deps.config.upload.maxPutBytes);
   const db = call.deps.store.db;
   const replaced = await db.transaction().execute(async (trx) => {
     if (!(await findMultipartUpload(trx, upload.upload_id))) return 'gone' as const;
@@ -191,7 +203,8 @@ export async function completeMultipartUpload(call: OssCall): Promise<OssAnswer>
       if (got !== part.size) throw new Error(`part ${part.part_number} of upload ${upload.upload_id} has ${got} bytes stored, ${part.size} recorded`);
     }
   }
-  const info = await blobs.put(call.target.blob_key, assembled(), { contentType: upload.content_type, maxBytes });
+  const target = await objectBlobs(call.deps, call.target);
+  const info = await target.put(call.target.blob_key, assembled(), { contentType: upload.content_type, maxBytes });
   const etag = multipartEtag(parts.map((p) => p.etag));
   await finishObject(call.deps, call.target, {
     size: info.size, md5Hex: info.etag, etag, content_md5: null, crc64: crc.digest(), object_type: 'Multipart', content_type: upload.content_type,
@@ -244,7 +257,7 @@ export async function listUploadParts(call: OssCall): Promise<OssAnswer> {
 
 export async function headObject(call: OssCall): Promise<OssAnswer> {
   const t = call.target;
-  const info = t.stored_at_ms === null ? null : await call.deps.blobs.stat(t.blob_key);
+  const info = t.stored_at_ms === null ? null : await (await objectBlobs(call.deps, t)).stat(t.blob_key);
   if (!info || t.etag === null) throw new OssError('NoSuchKey');
   const headers: Record<string, string | number> = {
     etag: quoted(t.etag), 'content-length': info.size, 'content-type': t.content_type, 'last-modified': info.lastModified.toUTCString(),

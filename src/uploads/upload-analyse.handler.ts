@@ -15,10 +15,10 @@ import type { MediaInfo } from '../media/media-info.js';
 import { videoReadyEvents } from '../media-pipeline/completion-events.js';
 import { withLocalFile } from '../media-pipeline/local-file.js';
 import { analysedVideoColumns, grabCover, NotMediaError, probeSource } from '../media-pipeline/media-analysis.js';
-import { blobRef, mediaPath } from '../playback/playback-urls.js';
+import { blobRef, mediaPath, objectPath } from '../playback/playback-urls.js';
 import { findVideo, type VideoRow } from '../videos/video.repository.js';
 
-export type UploadAnalyseDeps = Pick<IngestDeps, 'config' | 'store' | 'blobs' | 'log' | 'clock' | 'stagingDir' | 'ffprobePath' | 'ffmpegPath' | 'coverMaxWidth'>;
+export type UploadAnalyseDeps = Pick<IngestDeps, 'config' | 'store' | 'blobs' | 'storages' | 'log' | 'clock' | 'stagingDir' | 'ffprobePath' | 'ffmpegPath' | 'coverMaxWidth'>;
 
 /** The cover OpenVOD grabs for an uploaded video (re-grabbed after a new upload). */
 export const uploadCoverKey = (videoId: string): string => `${videoId}/covers/upload-00001.jpg`;
@@ -41,7 +41,7 @@ export const uploadAnalyseHandler = (deps: UploadAnalyseDeps) =>
     let cover: string | undefined;
     try {
       await mkdir(deps.stagingDir, { recursive: true });
-      ({ info, cover } = await withLocalFile(deps.blobs, source, deps.stagingDir, ctx.signal, async (file) => {
+      ({ info, cover } = await withLocalFile(deps.storages.of(video.storage_location).blobs, source, deps.stagingDir, ctx.signal, async (file) => {
         const probed = await probeSource(deps, file, ctx.signal);
         const grabbed = wantCover
           ? await grabCover(deps, { source: file, info: probed, coverKey, scratchPath: join(deps.stagingDir, `${videoId}.cover.jpg`), signal: ctx.signal, logContext: { videoId } })
@@ -74,7 +74,7 @@ export const uploadAnalyseHandler = (deps: UploadAnalyseDeps) =>
         .where('video_id', '=', videoId)
         .execute();
       const events = videoReadyEvents({
-        videoId, sizeBytes: current.size ?? 0, fileUrl: plainUrl(deps, source), info,
+        videoId, sizeBytes: current.size ?? 0, fileUrl: `${deps.config.publicUrl}${objectPath(current.storage_location, source)}`, info,
         cover: cover === undefined ? undefined : { key: cover, url: plainUrl(deps, cover), jobId: ctx.jobId },
       });
       for (const e of events) await recordEvent(trx, { appId: current.app_id, mediaId: videoId, userData: current.user_data, ...e }, nowMs);
@@ -109,7 +109,8 @@ async function failUpload(deps: UploadAnalyseDeps, video: VideoRow, code: string
   });
   if (!failed) return;
   // Only the bytes that were analysed: a new upload that landed meanwhile is left alone.
-  const stored = await deps.blobs.stat(source);
-  if (stored && stored.etag === video.file_md5) await deps.blobs.delete(source);
+  const blobs = deps.storages.of(video.storage_location).blobs;
+  const stored = await blobs.stat(source);
+  if (stored && stored.etag === video.file_md5) await blobs.delete(source);
   deps.log.info({ videoId: video.video_id, code }, 'uploaded file is not playable media; video UploadFail');
 }

@@ -65,6 +65,8 @@ export async function finishObject(
     return 'image' as const;
   });
   if (outcome === 'gone') {
+    // The video row is gone, so its storage is unknown here; its purge job (DeleteVideo) covers
+    // a source in another storage, and this covers OpenVOD's own.
     await deps.blobs.delete(target.blob_key);
     throw new OssError('AccessDenied', `The ${target.media_type} this upload address was issued for was deleted during the upload.`);
   }

@@ -6,7 +6,7 @@ import type { Params } from '../api/rpc/params.js';
 import { ApiError, missing } from '../domain/errors.js';
 import { newMediaId } from '../domain/ids.js';
 import { checkDescription, checkTags, checkTitle, checkUrlField } from '../domain/media-fields.js';
-import { DEFAULT_APP_ID, DEFAULT_STORAGE_LOCATION } from '../domain/storage.js';
+import { DEFAULT_APP_ID } from '../domain/storage.js';
 import { checkUserData } from '../domain/user-data.js';
 import { storedMediaUrl } from '../media-pipeline/media-ref.js';
 import { contentTypeFor } from '../playback/content-type.js';
@@ -20,11 +20,8 @@ import {
 import { checkFileSize, checkReferenceId, fileNameBase, imageExtension, imageType, videoExtension } from './upload.request.js';
 import { findUploadObjectOfMedia, insertCredential, insertImage, insertUploadObject } from './upload.repository.js';
 
-function storageOf(p: Params): string {
-  const storage = p.get('StorageLocation') ?? DEFAULT_STORAGE_LOCATION;
-  if (storage !== DEFAULT_STORAGE_LOCATION) throw new ApiError('InvalidStorage.NotFound', `The storage location "${storage}" does not exist.`);
-  return storage;
-}
+/** The storage a new video's source goes to (images always go to OpenVOD's own storage). */
+const storageOf = (ctx: ActionContext, p: Params): string => ctx.deps.storages.forNewMedia(p.get('StorageLocation')).location;
 
 async function checkCategory(ctx: ActionContext, cateId: number | undefined): Promise<void> {
   if (cateId !== undefined && !(await categoryExists(ctx.deps.store.db, cateId))) throw new ApiError('InvalidCateId.NotFound', `The category ${cateId} does not exist.`);
@@ -64,7 +61,7 @@ export const uploadActions: ActionTable = {
     // "WorkflowId wins over TemplateGroupId": OpenVOD has neither workflows nor transcoding.
     checkWorkflow(p.get('WorkflowId'));
     const templateGroupId = checkTemplateGroup(p.get('TemplateGroupId'));
-    const storage = storageOf(p);
+    const storage = storageOf(ctx, p);
     const userData = checkUserData(p.get('UserData') ?? '');
     const appId = p.get('AppId') ?? DEFAULT_APP_ID;
     const referenceId = checkReferenceId(p.get('ReferenceId'));
@@ -122,7 +119,7 @@ export const uploadActions: ActionTable = {
     const description = checkDescription(p.get('Description') ?? '');
     const tags = checkTags(p.get('Tags') ?? '');
     const cateId = p.int('CateId');
-    const storage = storageOf(p);
+    const storage = storageOf(ctx, p);
     const userData = checkUserData(p.get('UserData') ?? '');
     const appId = p.get('AppId') ?? DEFAULT_APP_ID;
     await checkCategory(ctx, cateId);

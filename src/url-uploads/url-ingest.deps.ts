@@ -4,13 +4,17 @@ import type { Config } from '../config/config.js';
 import type { FetchLimits } from '../ingest/fetch-limits.js';
 import type { HostLimiter } from '../ingest/host-limiter.js';
 import type { Logger } from '../logger.js';
+import type { StorageRegistry } from '../storage/storage-registry.js';
 import type { Store } from '../store/db.js';
 
 /** What the URL-ingest pipeline needs; built once per worker process. */
 export interface IngestDeps {
   readonly config: Pick<Config, 'publicUrl'>;
   readonly store: Store;
+  /** OpenVOD's own storage (covers). */
   readonly blobs: BlobStore;
+  /** The source goes to the storage its video's StorageLocation names. */
+  readonly storages: StorageRegistry;
   readonly log: Logger;
   readonly clock: () => number;
   /** Undici dispatcher with the SSRF guard on every connection. */

@@ -6,7 +6,7 @@ import { videoReadyEvents } from '../media-pipeline/completion-events.js';
 import { blobKeyOf } from '../playback/playback-urls.js';
 import { findVideo } from '../videos/video.repository.js';
 import type { IngestDeps } from './url-ingest.deps.js';
-import { coverKey, discardJobFiles, plainMediaUrl, sourceKey } from './url-ingest.steps.js';
+import { coverKey, discardJobFiles, plainMediaUrl, sourceBlobs, sourceKey } from './url-ingest.steps.js';
 import { transitionUrlJob, type UrlJobRow } from './url-upload.repository.js';
 
 export type FinishResult = 'finished' | 'video-deleted';
@@ -28,7 +28,7 @@ export async function finishStep(deps: IngestDeps, job: UrlJobRow): Promise<Fini
     const info = video.media_info === null ? undefined : (JSON.parse(video.media_info) as MediaInfo);
     const cover = blobKeyOf(video.cover_url);
     const events = videoReadyEvents({
-      videoId: job.video_id, sizeBytes: job.file_size ?? 0, fileUrl: plainMediaUrl(deps, key), info,
+      videoId: job.video_id, sizeBytes: job.file_size ?? 0, fileUrl: plainMediaUrl(deps, key, job.storage_location), info,
       cover: cover !== undefined && cover === coverKey(job) ? { key: cover, url: plainMediaUrl(deps, cover), jobId: job.job_id } : undefined,
     });
     events.push({
@@ -42,6 +42,7 @@ export async function finishStep(deps: IngestDeps, job: UrlJobRow): Promise<Fini
   if (result === 'video-deleted') {
     // The video was deleted while its source was being pulled: drop what was stored.
     await deps.blobs.deletePrefix(`${job.video_id}/`);
+    await sourceBlobs(deps, job).deletePrefix(`${job.video_id}/`);
     await failUrlJob(deps, job, 'UPLOAD_FAIL', 'InvalidVideo.NotFound', 'The video was deleted while its source was being pulled.');
   }
   return result;

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { fetchToFile } from '../ingest/fetcher.js';
 import type { MediaInfo } from '../media/media-info.js';
 import { analysedVideoColumns, grabCover, NotMediaError, probeSource } from '../media-pipeline/media-analysis.js';
-import { mediaPath } from '../playback/playback-urls.js';
+import type { BlobStore } from '../blob/blob-store.js';
+import { DEFAULT_STORAGE_LOCATION } from '../domain/storage.js';
+import { objectPath } from '../playback/playback-urls.js';
 import { contentTypeFor } from '../playback/content-type.js';
 import { findVideo } from '../videos/video.repository.js';
 import type { IngestDeps } from './url-ingest.deps.js';
@@ -41,7 +43,11 @@ export const stagingPath = (deps: IngestDeps, job: UrlJobRow): string => join(de
 export const sourceKey = (job: UrlJobRow): string => `${job.video_id}/source.${job.file_extension}`;
 export const coverKey = (job: UrlJobRow): string => `${job.video_id}/covers/${job.job_id}-00001.jpg`;
 /** URL without auth_key, as callbacks carry them (receivers sign URLs themselves). */
-export const plainMediaUrl = (deps: IngestDeps, key: string): string => `${deps.config.publicUrl}${mediaPath(key)}`;
+export const plainMediaUrl = (deps: IngestDeps, key: string, location: string = DEFAULT_STORAGE_LOCATION): string =>
+  `${deps.config.publicUrl}${objectPath(location, key)}`;
+
+/** The blob store of the storage the job's video was created in (its source goes there). */
+export const sourceBlobs = (deps: IngestDeps, job: UrlJobRow): BlobStore => deps.storages.of(job.storage_location).blobs;
 
 async function move(deps: IngestDeps, job: UrlJobRow, from: UrlJobRow['status'], changes: Parameters<typeof transitionUrlJob>[3]): Promise<void> {
   const ok = await transitionUrlJob(deps.store.db, job.job_id, [from], { ...changes, updated_at_ms: deps.clock() });
@@ -111,16 +117,17 @@ export async function analyseStep(deps: IngestDeps, job: UrlJobRow, signal: Abor
 export async function storeStep(deps: IngestDeps, job: UrlJobRow, signal: AbortSignal): Promise<void> {
   const file = stagingPath(deps, job);
   const key = sourceKey(job);
+  const blobs = sourceBlobs(deps, job);
   if (existsSync(file)) {
     try {
-      await deps.blobs.putFile(key, file, { contentType: contentTypeFor(key), md5Hex: job.md5 ?? undefined, move: true, signal });
+      await blobs.putFile(key, file, { contentType: contentTypeFor(key), md5Hex: job.md5 ?? undefined, move: true, signal });
     } catch (err) {
       if (signal.aborted) throw err;
       throw new UrlJobFailure('UPLOAD_FAIL', 'StorageFailed', `Storing the file failed: ${(err as Error).message}`, { cause: err });
     }
   } else {
     // A previous run moved it into the store and died before recording that.
-    const stored = await deps.blobs.stat(key);
+    const stored = await blobs.stat(key);
     if (!stored || (job.md5 !== null && stored.etag !== job.md5)) {
       throw new UrlJobFailure('UPLOAD_FAIL', 'StorageFailed', 'The downloaded file was lost before it was stored.');
     }
@@ -136,7 +143,7 @@ export async function discardJobFiles(deps: IngestDeps, job: UrlJobRow): Promise
   const video = await findVideo(deps.store.db, job.video_id);
   // Only bytes this job stored: its source and its cover.
   if (!video || video.storage_key === null) {
-    await deps.blobs.delete(sourceKey(job));
+    await sourceBlobs(deps, job).delete(sourceKey(job));
     await deps.blobs.delete(coverKey(job));
   }
 }

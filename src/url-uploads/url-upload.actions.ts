@@ -4,7 +4,7 @@ import type { ActionTable } from '../api/rpc/action.js';
 import type { Params } from '../api/rpc/params.js';
 import { ApiError, missing } from '../domain/errors.js';
 import { newMediaId } from '../domain/ids.js';
-import { DEFAULT_APP_ID, DEFAULT_STORAGE_LOCATION } from '../domain/storage.js';
+import { DEFAULT_APP_ID } from '../domain/storage.js';
 import { checkUserData } from '../domain/user-data.js';
 import { recordEvent } from '../events/event.repository.js';
 import { cancelJob, enqueueJob } from '../jobs/job.repository.js';
@@ -27,8 +27,7 @@ export const urlUploadActions: ActionTable = {
     const urls = parseUploadUrls(p.required('UploadURLs'));
     checkWorkflow(p.get('WorkflowId'));
     const submissions = buildSubmissions(urls, p.get('UploadMetadatas'), checkTemplateGroup(p.get('TemplateGroupId')));
-    const storage = p.get('StorageLocation') ?? DEFAULT_STORAGE_LOCATION;
-    if (storage !== DEFAULT_STORAGE_LOCATION) throw new ApiError('InvalidStorage.NotFound', `The storage location "${storage}" does not exist.`);
+    const storage = ctx.deps.storages.forNewMedia(p.get('StorageLocation')).location;
     const userData = checkUserData(p.get('UserData') ?? '');
     const appId = p.get('AppId') ?? DEFAULT_APP_ID;
     const sessionId = p.get('SessionId');
@@ -65,7 +64,7 @@ export const urlUploadActions: ActionTable = {
           job_id: jobId, app_id: appId, video_id: video.video_id, source_url: s.sourceUrl, status: 'PENDING',
           file_extension: s.metadata.fileExtension, declared_size: s.metadata.fileSize ?? null, file_size: null, bytes_fetched: 0,
           md5: null, final_url: null, resume_etag: null, resume_last_modified: null, cover_url: s.metadata.coverUrl,
-          error_code: null, error_message: null, user_data: userData, session_id: sessionId ?? null,
+          error_code: null, error_message: null, user_data: userData, session_id: sessionId ?? null, storage_location: storage,
           created_at_ms: ctx.nowMs, updated_at_ms: ctx.nowMs, completed_at_ms: null,
         });
         // The queue entry shares the job's id and commits with it: no job is ever lost.

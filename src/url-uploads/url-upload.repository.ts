@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, Transaction, Updateable } from 'kysely';
+import type { Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
 import type { Database, UrlJobStatus, UrlUploadJobTable } from '../store/schema.js';
 
 export type UrlJobRow = Selectable<UrlUploadJobTable>;
@@ -6,7 +6,7 @@ type Db = Kysely<Database> | Transaction<Database>;
 
 export const TERMINAL_STATUSES: readonly UrlJobStatus[] = ['SUCCESS', 'DOWNLOAD_FAIL', 'UPLOAD_FAIL'];
 
-export async function insertUrlJob(db: Db, row: UrlUploadJobTable): Promise<void> {
+export async function insertUrlJob(db: Db, row: Insertable<UrlUploadJobTable>): Promise<void> {
   await db.insertInto('url_upload_jobs').values(row).execute();
 }
 

@@ -7,6 +7,8 @@ import type { ActionContext, ActionTable } from '../api/rpc/action.js';
 import type { Params } from '../api/rpc/params.js';
 import { recordEvent } from '../events/event.repository.js';
 import { enqueueJob } from '../jobs/job.repository.js';
+import { DEFAULT_STORAGE_LOCATION } from '../domain/storage.js';
+import { unregisterMedia } from '../register/registration.repository.js';
 import { storedMediaUrl } from '../media-pipeline/media-ref.js';
 import { blobKeyOf, mediaPath, storedUrlRenderer } from '../playback/playback-urls.js';
 import type { VideoTable } from '../store/schema.js';
@@ -143,7 +145,10 @@ export const videoActions: ActionTable = {
       for (const row of found.videos) {
         // The row goes first, so its events are told the media's UserData (callback override, Extend).
         await deleteVideoRow(trx, row.video_id);
-        await enqueueJob(trx, { kind: 'media.purge', payload: { prefix: `${row.video_id}/` } });
+        // A registered media's source is the user's object: only the registration goes.
+        const registered = await unregisterMedia(trx, row.video_id);
+        const sourceLocation = registered || row.storage_location === DEFAULT_STORAGE_LOCATION ? undefined : row.storage_location;
+        await enqueueJob(trx, { kind: 'media.purge', payload: { prefix: `${row.video_id}/`, sourceLocation } });
         const removed = baseChanges(row, {}, true);
         await recordEvent(trx, {
           appId: row.app_id, mediaId: row.video_id, type: 'MediaBaseChangeComplete', userData: row.user_data,

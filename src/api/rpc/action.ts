@@ -2,6 +2,7 @@ import type { AccessKey } from '../../auth/access-key.repository.js';
 import type { BlobStore } from '../../blob/blob-store.js';
 import type { Config } from '../../config/config.js';
 import type { Logger } from '../../logger.js';
+import type { StorageRegistry } from '../../storage/storage-registry.js';
 import type { Store } from '../../store/db.js';
 import type { Params } from './params.js';
 
@@ -9,7 +10,10 @@ import type { Params } from './params.js';
 export interface ServiceDeps {
   readonly config: Config;
   readonly store: Store;
+  /** OpenVOD's own storage (`openvod-default`): covers, snapshots, upload parts, images. */
   readonly blobs: BlobStore;
+  /** Every storage by location; a media's source is in `storages.of(video.storage_location)`. */
+  readonly storages: StorageRegistry;
   readonly log: Logger;
   /** Type-A signing key for playback and file URLs. */
   readonly playbackKey: string;
