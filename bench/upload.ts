@@ -2,16 +2,18 @@
 // the same file to a bare PUT sink, in the same run; then the peak RSS of the server and of the
 // uploader while the SDK's uploadStream sends a multi-GB generated stream.
 //
-//   node --import tsx bench/upload.ts [--quick] [--size-gb 1] [--stream-gb 2] [--rounds 2] [--cold] [--dir <dir>]
+//   node --import tsx bench/upload.ts [--quick] [--size-gb 1] [--stream-gb 2] [--rounds 2] [--cold] [--dir <dir>] [--sdk dist|src]
 //
 // Goals: OpenVOD upload ≥ 0.8 of curl's MiB/s; server and uploader peak RSS each < 200 MiB.
-// The uploader always runs in a child process of its own (this file, `--uploader …` role), so its
-// memory is sampled apart from the bench's; the sink is a child too (`--sink <dir> <port>`).
+// The uploader always runs in a child process of its own (lib/upload-child.ts), so its memory is
+// sampled apart from the bench's: by default the SDK bundled as users get it (`--sdk dist`, see
+// lib/sdk-bundle.ts) on plain node, or the TypeScript sources under tsx (`--sdk src`, which adds
+// tsx's own start-up memory). The sink is a child too (`--sink <dir> <port>`).
 // "Upload done" is when uploadFile/uploadStream returns (every part acknowledged and the multipart
 // upload completed); the server's media analysis after that is not timed, but the bench waits for
 // the video to leave `Uploading` (untimed) before the next run, so it cannot overlap a measurement.
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -21,14 +23,15 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { probeMedia } from '../src/media/ffprobe.js';
 import { locateTool } from '../src/media/ffmpeg-binaries.js';
-import { createUploader, VodRpcClient } from '../src/sdk/index.js';
+import { VodRpcClient } from '../src/sdk/index.js';
 import { type Child, freePort, spawnNode } from './lib/child.js';
 import { createCleanup } from './lib/cleanup.js';
 import { runBench } from './lib/bench-main.js';
-import { freeBoxHeader, makeSeedMp4, newFiller, paddingBoxBytes, writePaddedMp4 } from './lib/padded-media.js';
+import { bundleUploadChild } from './lib/sdk-bundle.js';
+import { makeSeedMp4, newFiller, writePaddedMp4 } from './lib/padded-media.js';
 import { readThrough, settlePageCache, type CacheState } from './lib/page-cache.js';
 import type { Verdict } from './lib/report.js';
-import { currentRss, resetHighWaterMark, type RssPeaks, sampleRss, statusField } from './lib/rss-sampler.js';
+import { currentRss, resetHighWaterMark, type RssPeaks, sampleRss } from './lib/rss-sampler.js';
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
@@ -38,12 +41,13 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 const OPENVOD_BIN = join(ROOT, 'bin/openvod.js');
 const SELF = fileURLToPath(import.meta.url);
 const KEY = { accessKeyId: 'LTAIbenchRootKey0001', accessKeySecret: 'benchRootSecret000000000001' };
-const USAGE = 'usage: node --import tsx bench/upload.ts [--quick] [--size-gb 1] [--stream-gb 2] [--rounds 2] [--cold] [--dir <dir>]';
+const USAGE = 'usage: node --import tsx bench/upload.ts [--quick] [--size-gb 1] [--stream-gb 2] [--rounds 2] [--cold] [--dir <dir>] [--sdk dist|src]';
+const CHILD_SOURCE = join(ROOT, 'bench/lib/upload-child.ts');
 
 const out = (line = ''): void => void process.stdout.write(`${line}\n`);
 
 // ---------------------------------------------------------------------------------------------
-// Child roles. Both exit when their stdin closes, so they die with the bench.
+// The sink, a child role of this file. It exits when its stdin closes, so it dies with the bench.
 
 /** `--sink <dir> <port>`: every PUT body streamed to <dir>/<basename of the URL path>, then 200. */
 function runSink(dir: string, port: number): void {
@@ -70,47 +74,10 @@ function runSink(dir: string, port: number): void {
   process.stdin.on('close', () => process.exit(0)).resume();
 }
 
-/** A real MP4 of exactly `bytes` bytes, made on the fly: the seed clip, then a `free` box of filler. */
-async function* paddedMp4Stream(seed: Buffer, bytes: number): AsyncGenerator<Buffer> {
-  const filler = newFiller();
-  const stamp = Buffer.from(`openvod-bench stream ${process.pid} `, 'latin1');
-  yield seed;
-  yield freeBoxHeader(paddingBoxBytes(seed.length, bytes));
-  let at = seed.length + (bytes - seed.length > 0xffff_ffff ? 16 : 8);
-  for (let index = 0; at < bytes; index++) {
-    // A fresh buffer per chunk: the uploader may hold on to what it was given.
-    const chunk = Buffer.allocUnsafe(Math.min(filler.length, bytes - at));
-    filler.copy(chunk, 0, 0, chunk.length);
-    if (chunk.length >= stamp.length + 4) {
-      stamp.copy(chunk, 0);
-      chunk.writeUInt32BE(index, stamp.length);
-    }
-    at += chunk.length;
-    yield chunk;
-  }
-}
-
-/**
- * `--uploader file <endpoint> <path>` or `--uploader stream <endpoint> <seed.mp4> <bytes>`: one SDK
- * upload, then one JSON line on stdout: { elapsedMs, size, videoId } (elapsedMs: the call alone).
- */
-async function runUploader(mode: string, endpoint: string, a: string, b: string | undefined): Promise<void> {
-  process.stdin.on('close', () => process.exit(130)).resume();
-  const uploader = createUploader({ endpoint, accessKeyId: KEY.accessKeyId, accessKeySecret: KEY.accessKeySecret });
-  const t0 = performance.now();
-  const r = mode === 'file'
-    ? await uploader.uploadFile(a, { title: 'bench upload file' })
-    : await uploader.uploadStream(paddedMp4Stream(readFileSync(a), Number(b)), { fileName: 'bench-stream.mp4', size: Number(b), title: 'bench upload stream' });
-  const elapsedMs = performance.now() - t0;
-  const hwmBytes = statusField(readFileSync('/proc/self/status', 'utf8'), 'VmHWM');
-  process.stdout.write(`${JSON.stringify({ elapsedMs, size: r.size, videoId: r.videoId, hwmBytes })}\n`);
-  process.exit(0);
-}
-
 // ---------------------------------------------------------------------------------------------
 // The bench.
 
-interface Options { fileBytes: number; streamBytes: number; rounds: number; cold: boolean; dir: string; quick: boolean }
+interface Options { fileBytes: number; streamBytes: number; rounds: number; cold: boolean; dir: string; quick: boolean; sdk: 'dist' | 'src' }
 class UsageError extends Error {}
 
 function parseOptions(argv: string[]): Options {
@@ -119,12 +86,16 @@ function parseOptions(argv: string[]): Options {
     values = parseArgs({
       args: argv,
       options: {
-        quick: { type: 'boolean', default: false }, cold: { type: 'boolean', default: false }, dir: { type: 'string' },
-        'size-gb': { type: 'string' }, 'stream-gb': { type: 'string' }, rounds: { type: 'string' },
+        quick: { type: 'boolean', default: false }, cold: { type: 'boolean', default: false }, dir: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        'size-gb': { type: 'string' }, 'stream-gb': { type: 'string' }, rounds: { type: 'string' }, sdk: { type: 'string', default: 'dist' },
       },
     }).values;
   } catch (err) {
     throw new UsageError(`${(err as Error).message}\n${USAGE}`);
+  }
+  if (values.help === true) {
+    process.stdout.write(`${USAGE}\n  --quick: 0.25 GiB file, 0.5 GiB stream; --sdk dist (default): the SDK bundled as users get it, src: the sources under tsx\n`);
+    process.exit(0);
   }
   const quick = values.quick === true;
   const problems: string[] = [];
@@ -141,7 +112,9 @@ function parseOptions(argv: string[]): Options {
     cold: values.cold === true,
     dir: resolve(typeof values.dir === 'string' ? values.dir : tmpdir()),
     quick,
+    sdk: values.sdk === 'src' ? 'src' : 'dist',
   };
+  if (values.sdk !== 'src' && values.sdk !== 'dist') problems.push(`--sdk: "${String(values.sdk)}" must be dist or src`);
   if (o.fileBytes === 0 && o.streamBytes === 0) problems.push('nothing to run: --size-gb and --stream-gb are both 0');
   if (problems.length > 0) throw new UsageError(`invalid options:\n  - ${problems.join('\n  - ')}\n${USAGE}`);
   return o;
@@ -159,6 +132,8 @@ interface Env {
   server: Child;
   endpoint: string;
   vod: VodRpcClient;
+  /** How to start the uploader: node plus these arguments, then the mode and its arguments. */
+  uploaderArgs: string[];
   cold: boolean;
   cache: CacheState | undefined;
 }
@@ -194,7 +169,8 @@ interface UploaderOutcome { elapsedMs: number; wallMs: number; videoId: string |
 async function runUploaderChild(env: Env, args: string[], expectBytes: number, onSpawn?: (pid: number) => void): Promise<UploaderOutcome> {
   let result: { elapsedMs: number; size: number; videoId: string; hwmBytes?: number } | undefined;
   const t0 = performance.now();
-  const child = spawnNode('uploader', ['--import', 'tsx', SELF, '--uploader', ...args], process.env, {
+  const childEnv = { ...process.env, OPENVOD_BENCH_KEY_ID: KEY.accessKeyId, OPENVOD_BENCH_KEY_SECRET: KEY.accessKeySecret };
+  const child = spawnNode('uploader', [...env.uploaderArgs, ...args], childEnv, {
     onStdoutLine: (line) => {
       if (line.startsWith('{')) result = JSON.parse(line) as typeof result;
     },
@@ -253,7 +229,7 @@ async function throughput(env: Env, o: Options): Promise<ThroughputResult> {
       } else {
         const r = await runOpenvod(env, o.fileBytes);
         runs.push(r);
-        out(`  round ${round + 1} openvod  ${fmt(r.elapsedMs / 1000, 2)} s  ${fmt(mibs(o.fileBytes, r.elapsedMs))} MiB/s  (child wall incl. node+tsx start ${fmt(r.wallMs / 1000, 2)} s)${r.problem ? `  ! ${r.problem}` : ''}`);
+        out(`  round ${round + 1} openvod  ${fmt(r.elapsedMs / 1000, 2)} s  ${fmt(mibs(o.fileBytes, r.elapsedMs))} MiB/s  (child wall incl. node start ${fmt(r.wallMs / 1000, 2)} s)${r.problem ? `  ! ${r.problem}` : ''}`);
       }
     }
   }
@@ -334,11 +310,13 @@ async function main(o: Options): Promise<number> {
   const endpoint = `http://127.0.0.1:${port}`;
   await Promise.all([sink.waitReady(`${sinkUrl}/healthz`, 30_000), server.waitReady(`${endpoint}/healthz`, 60_000)]);
   const vod = new VodRpcClient({ endpoint, accessKeyId: KEY.accessKeyId, accessKeySecret: KEY.accessKeySecret, method: 'POST' });
-  const env: Env = { work, file, seedPath, sinkDir, sinkUrl, server, endpoint, vod, cold: o.cold, cache: undefined };
+  const uploaderArgs = o.sdk === 'dist' ? [await bundleUploadChild(ROOT)] : ['--import', 'tsx', CHILD_SOURCE];
+  const env: Env = { work, file, seedPath, sinkDir, sinkUrl, server, endpoint, vod, uploaderArgs, cold: o.cold, cache: undefined };
 
   out(`bench/upload: SDK upload to openvod serve vs curl -T to a bare node:http PUT sink, same file, same filesystem (${work}); node ${process.version}${o.quick ? '; --quick' : ''}`);
   out(`baseline: curl -s -T <file> ${sinkUrl}/x.mp4   (sink streams the body to a file, then 200)`);
   out(`before each timed run: sync + drop_caches, the file ${o.cold ? 'left cold' : 'read back into the page cache'}`);
+  out(`uploader: ${o.sdk === 'dist' ? 'the SDK bundled as dist/sdk.mjs is (esbuild), on plain node' : 'the SDK sources under tsx'} (${env.uploaderArgs.join(' ')})`);
   const t = o.fileBytes > 0 ? await throughput(env, o) : undefined;
   const r = o.streamBytes > 0 && !abort.signal.aborted ? await rssRun(env, o) : undefined;
 
@@ -359,7 +337,7 @@ async function main(o: Options): Promise<number> {
   if (invalid) out('INVALID RUN: some upload failed (see "!" lines); the numbers above do not count.');
   const round = (n: number | undefined, d = 3): number | null => (n !== undefined && Number.isFinite(n) ? Number(n.toFixed(d)) : null);
   out(JSON.stringify({
-    bench: 'upload', quick: o.quick, cold: o.cold, pageCache: env.cache,
+    bench: 'upload', quick: o.quick, cold: o.cold, sdk: o.sdk, pageCache: env.cache,
     throughput: t ? { fileMib: round(o.fileBytes / MIB, 0), rounds: o.rounds, curlMibPerS: round(mibs(t.bytes, t.curlMs), 1), openvodMibPerS: round(mibs(t.bytes, t.openvodMs), 1), ratio: round(t.ratio), goal: THROUGHPUT_GOAL, verdict: t.verdict, problems: t.problems.length } : null,
     rss: r ? {
       streamMib: round(r.bytes / MIB, 0), streamMibPerS: round(mibs(r.bytes, r.elapsedMs), 1), serverPeakMib: round(peakOf(r.server, r.serverHwmReset) / MIB, 1),
@@ -374,11 +352,6 @@ async function main(o: Options): Promise<number> {
 const argv = process.argv.slice(2);
 if (argv[0] === '--sink') {
   runSink(argv[1] as string, Number(argv[2]));
-} else if (argv[0] === '--uploader') {
-  await runUploader(argv[1] as string, argv[2] as string, argv[3] as string, argv[4]).catch((err: unknown) => {
-    process.stderr.write(`uploader failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-    process.exit(1);
-  });
 } else {
   await runBench({
     name: 'bench/upload',

@@ -1,7 +1,10 @@
 // A multipart upload fed from a stream, in bounded memory: bytes are cut into parts of
 // `partSize`; at most `parallel` parts are in flight, and while they are, the source is not read
 // (backpressure), so memory stays near (parallel + 1) × partSize whatever the stream's length.
-// A stream cannot be rewound, so there is no checkpoint: a failure aborts the multipart upload.
+// A part is the list of the source's own chunks (a chunk that straddles two parts is shared as
+// two views): no byte is copied on the way, and each attempt at a part streams the same list
+// again. A stream cannot be rewound, so there is no checkpoint: a failure aborts the multipart
+// upload.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -22,32 +25,49 @@ export interface StreamPartsOptions {
   partAttempts?: number;
 }
 
-class PartBuffer {
+/** The source's chunks not yet sent, cut into parts without copying. */
+class PartCutter {
   private chunks: Buffer[] = [];
   bytes = 0;
   push(chunk: Uint8Array): void {
     const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (b.length === 0) return;
     this.chunks.push(b);
     this.bytes += b.length;
   }
-  /** The first `n` bytes (all when fewer), as one buffer. */
-  take(n: number): Buffer {
-    const all = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.bytes);
-    const part = Buffer.from(all.subarray(0, Math.min(n, all.length)));
-    const rest = all.subarray(part.length);
-    this.chunks = rest.length ? [Buffer.from(rest)] : [];
-    this.bytes = rest.length;
-    return part;
+  /** The first `n` bytes (all when fewer), as views of the chunks. */
+  take(n: number): Part {
+    const out: Buffer[] = [];
+    let size = 0;
+    while (size < n && this.chunks.length > 0) {
+      const c = this.chunks[0] as Buffer;
+      const want = n - size;
+      if (c.length <= want) {
+        out.push(c);
+        this.chunks.shift();
+        size += c.length;
+      } else {
+        out.push(c.subarray(0, want));
+        this.chunks[0] = c.subarray(want);
+        size += want;
+      }
+    }
+    this.bytes -= size;
+    return { chunks: out, size };
   }
 }
 
+interface Part { chunks: readonly Buffer[]; size: number }
+
 const retryable = (e: UploadError): boolean => e.httpStatus === undefined || e.httpStatus <= 0 || e.httpStatus >= 500 || e.httpStatus === 408 || e.httpStatus === 429;
 
-async function sendPart(o: StreamPartsOptions, uploadId: string, n: number, body: Buffer): Promise<string> {
+async function sendPart(o: StreamPartsOptions, uploadId: string, n: number, part: Part): Promise<string> {
   const attempts = o.partAttempts ?? 3;
   for (let attempt = 1; ; attempt++) {
     try {
-      const r = await o.client.uploadPart(o.name, uploadId, n, body, 0, body.length);
+      // ali-oss sends a readable stream as it is (Content-Length = end - start).
+      const body = Readable.from(part.chunks, { objectMode: false });
+      const r = await o.client.uploadPart(o.name, uploadId, n, body, 0, part.size);
       const etag = r.etag || (r.res.headers as Record<string, string | undefined>).etag;
       if (!etag) throw new UploadError('Upload.TransferFailed', `part ${n}: no ETag in the answer`);
       return etag;
@@ -64,7 +84,7 @@ export async function uploadStreamParts(o: StreamPartsOptions): Promise<{ size: 
   const init = await o.client.initMultipartUpload(o.name).catch((e: unknown) => Promise.reject(ossFailure(e, 'InitiateMultipartUpload')));
   const uploadId = init.uploadId;
   const hash = createHash('md5');
-  const pending = new PartBuffer();
+  const pending = new PartCutter();
   const inflight = new Set<Promise<void>>();
   const done: Array<{ number: number; etag: string }> = [];
   let failure: unknown;
@@ -81,14 +101,14 @@ export async function uploadStreamParts(o: StreamPartsOptions): Promise<{ size: 
     if (o.signal?.aborted) throw new UploadError('Upload.Aborted', 'upload aborted', { cause: o.signal.reason });
     if (failure !== undefined) throw failure;
   };
-  const dispatch = async (body: Buffer): Promise<void> => {
+  const dispatch = async (part: Part): Promise<void> => {
     while (inflight.size >= o.parallel) await Promise.race(inflight);
     check();
     const n = ++partNo;
-    const p: Promise<void> = sendPart(o, uploadId, n, body).then(
+    const p: Promise<void> = sendPart(o, uploadId, n, part).then(
       (etag) => {
         done.push({ number: n, etag });
-        acked += body.length;
+        acked += part.size;
         o.onAcked(acked);
       },
       (e: unknown) => {

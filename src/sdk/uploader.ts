@@ -17,6 +17,15 @@ import type { StreamUploadOptions, UploadMetadata, Uploader, UploaderOptions, Up
 
 const MIN_PART_BYTES = 100 * 1024;
 const DEFAULT_PART_BYTES = 8 * 1024 * 1024;
+/**
+ * A stream's parts are held in memory until acknowledged ((parallel + 1) of them), so by default
+ * they are smaller: 4 MiB, or what a declared size needs to fit in OSS's 10,000 parts.
+ */
+const DEFAULT_STREAM_PART_BYTES = 4 * 1024 * 1024;
+const MAX_PARTS = 10_000;
+
+const streamPartSize = (declared: number | undefined): number =>
+  declared === undefined ? DEFAULT_STREAM_PART_BYTES : Math.max(DEFAULT_STREAM_PART_BYTES, Math.ceil(declared / MAX_PARTS));
 
 function checkOptions(o: UploaderOptions): { partSize: number; parallel: number } {
   const partSize = o.partSize ?? DEFAULT_PART_BYTES;
@@ -134,7 +143,7 @@ export function createUploader(options: UploaderOptions): Uploader {
     const report = progress(o, { videoId: ticket.videoId, totalBytes: o.size, resumed: false });
     report(0);
     const r = await uploadStreamParts({
-      client, name: ticket.address.FileName, source, partSize, parallel, declaredSize: o.size, signal: o.signal, onAcked: report, log,
+      client, name: ticket.address.FileName, source, partSize: options.partSize ?? streamPartSize(o.size), parallel, declaredSize: o.size, signal: o.signal, onAcked: report, log,
     });
     log?.info({ videoId: ticket.videoId, size: r.size, credentialRefreshes: keeper.refreshes }, 'upload complete');
     return { videoId: ticket.videoId, size: r.size, md5: r.md5 };

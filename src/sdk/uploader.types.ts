@@ -14,9 +14,12 @@ export interface UploaderOptions {
   accessKeyId: string;
   accessKeySecret: string;
   logger?: SdkLogger;
-  /** Multipart part size in bytes; default 8 MiB, at least 100 KiB. */
+  /**
+   * Multipart part size in bytes, at least 100 KiB. Default: 8 MiB for files; 4 MiB for streams
+   * and URLs (more when a declared size needs it to stay within 10,000 parts).
+   */
   partSize?: number;
-  /** Parts in flight at once; default 4. A stream holds at most `parallel + 1` parts in memory. */
+  /** Parts in flight at once; default 4. A stream holds at most `parallel + 1` parts in memory (20 MiB by default). */
   parallel?: number;
   /** Where file uploads keep their checkpoints; without it an interrupted upload starts over. */
   checkpointDir?: string;

@@ -1,19 +1,25 @@
 // The operations of the upload endpoint's OSS subset (oss-upload-subset §3), each on the one
-// object a credential may write. Bodies stream into the blob store; multipart parts are blobs of
-// their own under `<mediaId>/multipart/<uploadId>/`, recorded in the metadata store, so an upload
-// survives a restart; CompleteMultipartUpload streams them in order into the final object.
+// object a credential may write. Bodies stream into the blob store. Multipart parts are recorded
+// in the metadata store, so an upload survives a restart; their bytes go, on the filesystem
+// store, to their place in one staging file per upload (oss/part-staging.ts), which Complete
+// hands to the store whole (a rename); otherwise, and for any part that does not fit there, to
+// blobs of their own under `<mediaId>/multipart/<uploadId>/`, which Complete streams in order
+// into the final object. The object's CRC-64 is combined from the parts' CRCs either way.
 import { createHash, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ServiceDeps } from '../api/rpc/action.js';
-import { BlobTooLargeError } from '../blob/blob-errors.js';
-import type { BlobStore } from '../blob/blob-store.js';
+import { BlobSourceError, BlobTooLargeError } from '../blob/blob-errors.js';
+import type { BlobInfo, BlobStore } from '../blob/blob-store.js';
 import { findVideo } from '../videos/video.repository.js';
-import { Crc64 } from '../oss/crc64.js';
+import { combinedCrc64 } from '../oss/crc64.js';
 import { OssError } from '../oss/oss-errors.js';
+import { contiguousFromStart, stagedOffset } from '../oss/part-slots.js';
+import { PartStaging } from '../oss/part-staging.js';
 import { type CompletePart, parseCompleteMultipartUpload, resultXml } from '../oss/oss-xml.js';
 import { queryValue, type QueryPairs } from '../oss/oss-request.js';
 import { partBlobKey, uploadBlobPrefix } from './upload-credential.js';
-import { declaredBody, digestingBody } from './oss-body.js';
+import { type BodyDigest, declaredBody, digestingBody } from './oss-body.js';
 import { assertMediaAlive, finishObject } from './upload-finish.js';
 import {
   deleteMultipartUpload, findMultipartUpload, findPart, findStaleMultipartUploads, insertMultipartUpload, listParts, type MultipartUploadRow, type PartRow,
@@ -50,6 +56,18 @@ export async function objectBlobs(deps: ServiceDeps, target: UploadObjectRow): P
   if (target.media_type !== 'video') return deps.blobs;
   const video = await findVideo(deps.store.db, target.media_id);
   return video ? deps.storages.of(video.storage_location).blobs : deps.blobs;
+}
+
+const stagings = new WeakMap<ServiceDeps, PartStaging | null>();
+
+/** Where multipart parts are staged: only beside the filesystem store (one process per data dir). */
+function partStaging(deps: ServiceDeps): PartStaging | undefined {
+  let staging = stagings.get(deps);
+  if (staging === undefined) {
+    staging = deps.blobs.kind === 'fs' ? new PartStaging(join(deps.config.dataDir, 'multipart')) : null;
+    stagings.set(deps, staging);
+  }
+  return staging ?? undefined;
 }
 
 async function putStreamed(call: OssCall, blobs: BlobStore, key: string, maxBytes: number) {
@@ -103,23 +121,48 @@ export async function uploadPart(call: OssCall): Promise<OssAnswer> {
     throw new OssError('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive.', { ArgumentName: 'partNumber', ArgumentValue: text });
   }
   const upload = await openUpload(call);
-  const blobKey = partBlobKey(upload.media_id, upload.upload_id, partNumber);
-  const d = await putStreamed(call, call.deps.blobs, blobKey, call.deps.config.upload.maxPutBytes);
   const db = call.deps.store.db;
-  const replaced = await db.transaction().execute(async (trx) => {
-    if (!(await findMultipartUpload(trx, upload.upload_id))) return 'gone' as const;
-    const previous = await findPart(trx, upload.upload_id, partNumber);
-    await upsertPart(trx, {
-      upload_id: upload.upload_id, part_number: partNumber, blob_key: blobKey, etag: d.md5Hex, size: d.size, crc64: d.crc64, updated_at_ms: call.deps.clock(),
+  const maxBytes = call.deps.config.upload.maxPutBytes;
+  const declared = declaredBody(call.headers);
+  const slot = declared.contentLength !== undefined && declared.contentLength <= maxBytes
+    ? await partStaging(call.deps)?.claim(
+      { uploadId: upload.upload_id, prefix: uploadBlobPrefix(upload.media_id, upload.upload_id) }, partNumber, declared.contentLength,
+      () => listParts(db, upload.upload_id),
+    )
+    : undefined;
+  let blobKey: string;
+  let d: BodyDigest;
+  let replaced: PartRow | undefined;
+  try {
+    if (slot) {
+      const digesting = digestingBody(call.body, declared);
+      await slot.write(digesting.body);
+      d = digesting.digest();
+      blobKey = slot.key;
+    } else {
+      blobKey = partBlobKey(upload.media_id, upload.upload_id, partNumber);
+      d = await putStreamed(call, call.deps.blobs, blobKey, maxBytes);
+    }
+    const outcome = await db.transaction().execute(async (trx) => {
+      if (!(await findMultipartUpload(trx, upload.upload_id))) return 'gone' as const;
+      const previous = await findPart(trx, upload.upload_id, partNumber);
+      await upsertPart(trx, {
+        upload_id: upload.upload_id, part_number: partNumber, blob_key: blobKey, etag: d.md5Hex, size: d.size, crc64: d.crc64, updated_at_ms: call.deps.clock(),
+      });
+      return previous;
     });
-    return previous;
-  });
-  if (replaced === 'gone') {
-    await call.deps.blobs.delete(blobKey);
-    throw new OssError('NoSuchUpload', undefined, { UploadId: upload.upload_id });
+    if (outcome === 'gone') {
+      if (!slot) await call.deps.blobs.delete(blobKey);
+      throw new OssError('NoSuchUpload', undefined, { UploadId: upload.upload_id });
+    }
+    slot?.recorded();
+    replaced = outcome;
+  } finally {
+    slot?.release();
   }
-  // "Re-uploading a part overwrites it": the earlier bytes go once the row points at the new ones.
-  if (replaced && replaced.blob_key !== blobKey) await call.deps.blobs.delete(replaced.blob_key);
+  // "Re-uploading a part overwrites it": the earlier bytes go once the row points at the new ones
+  // (a staged part's slot stays, unused, until the upload ends).
+  if (replaced && replaced.blob_key !== blobKey && stagedOffset(replaced.blob_key) === undefined) await call.deps.blobs.delete(replaced.blob_key);
   const etag = d.md5Hex.toUpperCase();
   return { status: 200, headers: { etag: quoted(etag), 'x-oss-hash-crc64ecma': d.crc64, 'content-md5': d.md5Base64 } };
 }
@@ -167,6 +210,73 @@ export function multipartEtag(partMd5Hex: readonly string[]): string {
   return `${h.digest('hex').toUpperCase()}-${partMd5Hex.length}`;
 }
 
+interface AssemblyPlan {
+  deps: ServiceDeps;
+  upload: MultipartUploadRow;
+  parts: readonly PartRow[];
+  total: number;
+  target: BlobStore;
+  key: string;
+  maxBytes: number;
+}
+
+/**
+ * The staging file's first `total` bytes are the object (the parts lie there end to end): it is
+ * handed to the store as it is — on the fs store a rename, no byte copied. Undefined when the
+ * file holds more than the object (a part outside the list was staged after it): then the parts
+ * are assembled as usual.
+ */
+async function commitStagingFile(staging: PartStaging, p: AssemblyPlan): Promise<BlobInfo | undefined> {
+  const id = p.upload.upload_id;
+  await staging.quiesce(id);
+  let linked: string | undefined;
+  try {
+    if ((await staging.size(id)) !== p.total) {
+      staging.resume(id);
+      return undefined;
+    }
+    const md5Hex = await staging.md5(id, p.total);
+    linked = await staging.linkForCommit(id);
+    try {
+      return await p.target.putFile(p.key, linked, { move: true, md5Hex, contentType: p.upload.content_type });
+    } catch (err) {
+      // A Complete retried after a crash that followed the rename: the object already is this file.
+      const stored = err instanceof BlobSourceError ? await p.target.stat(p.key) : null;
+      if (stored && stored.size === p.total && stored.etag === md5Hex) return stored;
+      throw err;
+    }
+  } catch (err) {
+    staging.resume(id);
+    throw err;
+  } finally {
+    if (linked !== undefined) await staging.unlinkQuietly(linked);
+  }
+}
+
+/** Streams the parts, in order, into the final object (bounded memory). */
+async function assembleParts(staging: PartStaging | undefined, p: AssemblyPlan): Promise<BlobInfo> {
+  const { deps, upload } = p;
+  async function* assembled(): AsyncGenerator<Uint8Array> {
+    for (const part of p.parts) {
+      const offset = stagedOffset(part.blob_key);
+      const source = offset !== undefined && staging ? await staging.read(upload.upload_id, offset, part.size) : await deps.blobs.get(part.blob_key);
+      let got = 0;
+      for await (const chunk of source) {
+        got += (chunk as Buffer).length;
+        yield chunk as Buffer;
+      }
+      if (got !== part.size) throw new Error(`part ${part.part_number} of upload ${upload.upload_id} has ${got} bytes stored, ${part.size} recorded`);
+    }
+  }
+  return p.target.put(p.key, assembled(), { contentType: upload.content_type, maxBytes: p.maxBytes });
+}
+
+/** Removes an ended upload's part bytes, wherever they are. */
+async function discardParts(deps: ServiceDeps, upload: { upload_id: string; media_id: string }): Promise<void> {
+  await partStaging(deps)?.remove(upload.upload_id);
+  await deps.blobs.deletePrefix(uploadBlobPrefix(upload.media_id, upload.upload_id));
+}
+
 export async function completeMultipartUpload(call: OssCall): Promise<OssAnswer> {
   const upload = await openUpload(call);
   const body = await readSmallBody(call);
@@ -188,33 +298,21 @@ export async function completeMultipartUpload(call: OssCall): Promise<OssAnswer>
   if (total > maxBytes) throw new OssError('EntityTooLarge', `The parts add up to ${total} bytes; the limit is ${maxBytes}.`);
   await assertMediaAlive(call.deps, call.target);
 
-  // Stream the parts, in order, into the final object (bounded memory; CRC-64 on the way).
-  const crc = new Crc64();
-  const blobs = call.deps.blobs;
-  async function* assembled(): AsyncGenerator<Uint8Array> {
-    for (const part of parts) {
-      let got = 0;
-      for await (const chunk of await blobs.get(part.blob_key)) {
-        const c = chunk as Buffer;
-        crc.update(c);
-        got += c.length;
-        yield c;
-      }
-      if (got !== part.size) throw new Error(`part ${part.part_number} of upload ${upload.upload_id} has ${got} bytes stored, ${part.size} recorded`);
-    }
-  }
+  const crc = combinedCrc64(parts);
   const target = await objectBlobs(call.deps, call.target);
-  const info = await target.put(call.target.blob_key, assembled(), { contentType: upload.content_type, maxBytes });
+  const staging = partStaging(call.deps);
+  const put = { deps: call.deps, upload, parts, total, target, key: call.target.blob_key, maxBytes };
+  const info = (staging && contiguousFromStart(parts) ? await commitStagingFile(staging, put) : undefined) ?? (await assembleParts(staging, put));
   const etag = multipartEtag(parts.map((p) => p.etag));
   await finishObject(call.deps, call.target, {
-    size: info.size, md5Hex: info.etag, etag, content_md5: null, crc64: crc.digest(), object_type: 'Multipart', content_type: upload.content_type,
+    size: info.size, md5Hex: info.etag, etag, content_md5: null, crc64: crc, object_type: 'Multipart', content_type: upload.content_type,
   }, async (trx) => {
     await deleteMultipartUpload(trx, upload.upload_id);
   });
-  await blobs.deletePrefix(uploadBlobPrefix(upload.media_id, upload.upload_id));
+  await discardParts(call.deps, upload);
   return {
     status: 200,
-    headers: { etag: quoted(etag), 'x-oss-hash-crc64ecma': crc.digest() },
+    headers: { etag: quoted(etag), 'x-oss-hash-crc64ecma': crc },
     xml: resultXml('CompleteMultipartUploadResult', {
       Location: `${call.deps.config.publicUrl}/${call.target.object_key}`, Bucket: call.target.bucket, Key: call.target.object_key, ETag: quoted(etag),
     }),
@@ -224,7 +322,7 @@ export async function completeMultipartUpload(call: OssCall): Promise<OssAnswer>
 export async function abortMultipartUpload(call: OssCall): Promise<OssAnswer> {
   const upload = await openUpload(call);
   await deleteMultipartUpload(call.deps.store.db, upload.upload_id);
-  await call.deps.blobs.deletePrefix(uploadBlobPrefix(upload.media_id, upload.upload_id));
+  await discardParts(call.deps, upload);
   return { status: 204 };
 }
 
@@ -273,7 +371,9 @@ export async function sweepStaleUploads(deps: ServiceDeps, nowMs: number): Promi
   const stale = await findStaleMultipartUploads(deps.store.db, nowMs - deps.config.upload.multipartExpiryMs, 100);
   for (const u of stale) {
     await deleteMultipartUpload(deps.store.db, u.upload_id);
-    await deps.blobs.deletePrefix(uploadBlobPrefix(u.media_id, u.upload_id));
+    await discardParts(deps, u);
   }
+  // Staging files whose upload is gone (a crash between the end of an upload and their removal).
+  await partStaging(deps)?.sweep(async (id) => (await findMultipartUpload(deps.store.db, id)) !== undefined, deps.config.upload.multipartExpiryMs, nowMs);
   return stale.length;
 }

@@ -106,6 +106,16 @@ describe('SDK uploader', () => {
     assert.equal(await storedMd5(r.videoId), md5File(bigPath));
   });
 
+  test('uploadStream without a partSize holds 4 MiB parts (the memory bound), and still ends Normal', async () => {
+    const uploader = createUploader({ endpoint: proxy.url, ...keys });
+    proxy.reset();
+    const size = statSync(bigPath).size;
+    const r = await uploader.uploadStream(createReadStream(bigPath), { fileName: 'noise.mp4', size });
+    assert.equal(proxy.parts.length, Math.ceil(size / (4 * 1024 * 1024)));
+    await settledNormal(r.videoId);
+    assert.equal(await storedMd5(r.videoId), md5File(bigPath));
+  });
+
   test('uploadStream refuses a stream shorter than its declared size', async () => {
     const uploader = createUploader({ endpoint: proxy.url, ...keys });
     await assert.rejects(
