@@ -36,6 +36,7 @@ import { sweepStaleUploads } from './uploads/oss-object.service.js';
 import { purgeExpiredCredentials } from './uploads/upload.repository.js';
 import { startCallbackDispatcher } from './notify/notify.wiring.js';
 import { registerActions } from './register/register.actions.js';
+import { searchActions } from './search/search.actions.js';
 import { registerAnalyseHandler } from './register/register-analyse.handler.js';
 import { storageActions } from './storage/storage.actions.js';
 import { openStorages } from './storage/storage-registry.js';
@@ -118,7 +119,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     if (config.role !== 'worker') {
       const a = buildApp({
         deps,
-        actions: mergeActions(videoActions, categoryActions, urlUploadActions, playInfoActions, notifyActions, uploadActions, registerActions, storageActions),
+        actions: mergeActions(videoActions, categoryActions, urlUploadActions, playInfoActions, notifyActions, uploadActions, registerActions, storageActions, searchActions),
         routes: [registerPlaybackRoutes, registerUploadEndpoint],
         isReady: () => ready,
       });

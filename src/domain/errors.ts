@@ -58,6 +58,10 @@ export const ERROR_CATALOG = {
   'InvalidStorage.NotFound': { httpStatus: 404, message: 'The storage location does not exist.' },
   'InvalidStorage.ReadOnly': { httpStatus: 403, message: 'The storage location does not accept new media (it is declared read-only).' },
 
+  // SearchMedia (reference §6)
+  ErrorMatchSyntax: { httpStatus: 400, message: 'The Match expression has a syntax error.' },
+  SortByExceededMax: { httpStatus: 400, message: 'SortBy has too many fields: at most 3 in page mode, exactly 1 with a ScrollToken.' },
+  'InvalidScrollToken.Expired': { httpStatus: 400, message: 'The ScrollToken is unknown or has expired.' },
 
   // Upload (CreateUploadVideo, RefreshUploadVideo, CreateUploadImage; reference §3)
   'Forbidden.InitFailed': { httpStatus: 403, message: 'Failed to initialize the upload.' },

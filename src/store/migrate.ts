@@ -4,6 +4,7 @@ import { core } from './migrations/0001-core.js';
 import { urlUploads } from './migrations/0002-url-uploads.js';
 import { notify } from './migrations/0003-notify.js';
 import { uploads } from './migrations/0004-uploads.js';
+import { search } from './migrations/0005-search.js';
 import { storages } from './migrations/0006-storages.js';
 
 class StaticMigrations implements MigrationProvider {
@@ -14,6 +15,7 @@ class StaticMigrations implements MigrationProvider {
       '0002-url-uploads': urlUploads(),
       '0003-notify': notify(),
       '0004-uploads': uploads(),
+      '0005-search': search(this.store.dialect),
       '0006-storages': storages(),
     };
   }

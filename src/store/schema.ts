@@ -160,6 +160,8 @@ export interface Database {
   multipart_parts: MultipartPartTable;
   images: ImageTable;
   registered_objects: RegisteredObjectTable;
+  search_scrolls: SearchScrollTable;
+  search_scroll_cursors: SearchScrollCursorTable;
 }
 
 /** The HTTP callback configuration of one app (SetMessageCallback). */
@@ -284,3 +286,26 @@ export interface ImageTable {
   modified_at_ms: number;
 }
 
+/** A SearchMedia scroll (ScrollToken): the search it continues, its snapshot bound and Total. */
+export interface SearchScrollTable {
+  /** 32 lowercase hex characters. */
+  token: string;
+  search_type: string;
+  /** The Match as first given (re-parsed when a later call omits it). */
+  match: string;
+  /** Canonical SortBy, e.g. `CreationTime:Desc`. */
+  sort_by: string;
+  /** Only videos with created_at_ms ≤ this are traversed (newest at the start); null = no video then. */
+  bound_ms: number | null;
+  total: number;
+  created_at_ms: number;
+  expires_at_ms: number;
+}
+
+/** Where a scroll stood after `rows_before` results: the last row's sort value and VideoId. */
+export interface SearchScrollCursorTable {
+  token: string;
+  rows_before: number;
+  sort_value: number;
+  video_id: string;
+}
