@@ -47,6 +47,16 @@ interface Options {
 }
 
 const USAGE = 'usage: node --import tsx bench/rpc.ts [--seconds 10] [--connections 32] [--warmup 2] [--rounds 2] [--cpu-prof <dir>]';
+const HELP = `${USAGE}
+
+  --seconds N       measured time per target, split over the rounds (default 10)
+  --connections N   keep-alive connections, one request in flight on each (default 32)
+  --warmup N        seconds of warm-up per target before measuring (default 2)
+  --rounds N        alternating OpenVOD/bare measurement pairs (default 2)
+  --cpu-prof DIR    run the server under node --cpu-prof, keep the profile in DIR, print a summary
+  -h, --help        this text
+
+OPENVOD_DATABASE_URL=postgres://… benches Postgres (see bench/README.md for a throwaway schema).`;
 
 function parseOptions(argv: string[]): Options {
   const parsed = (() => {
@@ -59,6 +69,7 @@ function parseOptions(argv: string[]): Options {
           warmup: { type: 'string', default: '2' },
           rounds: { type: 'string', default: '2' },
           'cpu-prof': { type: 'string' },
+          help: { type: 'boolean', short: 'h' },
         },
       });
     } catch (err) {
@@ -66,6 +77,10 @@ function parseOptions(argv: string[]): Options {
     }
   })();
   const values = parsed.values;
+  if (values.help === true) {
+    process.stdout.write(`${HELP}\n`);
+    process.exit(0);
+  }
   const problems: string[] = [];
   const bounded = (name: string, raw: string, min: number, max: number, integer: boolean): number => {
     const n = Number(raw);

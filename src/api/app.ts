@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import { ApiError } from '../domain/errors.js';
 import { newRequestId } from '../domain/ids.js';
+import { lazyChildLogger } from './lazy-logger.js';
 import { errorBody } from './rpc/render.js';
 import type { ActionTable, ServiceDeps } from './rpc/action.js';
 import { registerRpcRoutes } from './rpc/rpc.route.js';
@@ -18,6 +19,8 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     loggerInstance: opts.deps.log.child({ component: 'api' }) as FastifyBaseLogger,
     // Per-request access logs are off (every API log line carries the RequestId instead).
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    // The request's child logger (bound to its requestId) is built only if the request logs.
+    childLoggerFactory: lazyChildLogger,
     genReqId: () => newRequestId(),
     bodyLimit: opts.deps.config.api.maxBodyBytes,
     // Query strings are parsed by the RPC route itself (it needs the raw pairs for V3).

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { preparedQuery } from '../store/db.js';
 import type { AccessKeyTable, Database } from '../store/schema.js';
 
 export interface AccessKey {
@@ -22,8 +23,11 @@ const toKey = (row: AccessKeyTable): AccessKey => ({
   createdAtMs: row.created_at_ms,
 });
 
+// Read on every signed request whose key is not in the per-process cache: compiled once.
+const findAccessKeyQuery = preparedQuery((db, accessKeyId: string) => db.selectFrom('access_keys').selectAll().where('access_key_id', '=', accessKeyId));
+
 export async function findAccessKey(db: Kysely<Database>, accessKeyId: string): Promise<AccessKey | undefined> {
-  const row = await db.selectFrom('access_keys').selectAll().where('access_key_id', '=', accessKeyId).executeTakeFirst();
+  const [row] = await findAccessKeyQuery(db, accessKeyId);
   return row && toKey(row);
 }
 
@@ -58,17 +62,5 @@ export async function setAccessKeyStatus(db: Kysely<Database>, accessKeyId: stri
   return Number(r.numUpdatedRows) > 0;
 }
 
-/** Records a nonce; false when it was already used by this key within its lifetime. */
-export async function useNonce(db: Kysely<Database>, accessKeyId: string, nonce: string, nowMs: number, ttlMs: number): Promise<boolean> {
-  const r = await db
-    .insertInto('signature_nonces')
-    .values({ access_key_id: accessKeyId, nonce, expires_at_ms: nowMs + ttlMs })
-    .onConflict((oc) => oc.columns(['access_key_id', 'nonce']).doUpdateSet({ expires_at_ms: nowMs + ttlMs }).where('signature_nonces.expires_at_ms', '<', nowMs))
-    .executeTakeFirst();
-  return Number(r.numInsertedOrUpdatedRows ?? 0n) > 0;
-}
-
-export async function purgeExpiredNonces(db: Kysely<Database>, nowMs: number): Promise<number> {
-  const r = await db.deleteFrom('signature_nonces').where('expires_at_ms', '<', nowMs).executeTakeFirst();
-  return Number(r.numDeletedRows);
-}
+// Nonces live in signature-nonce.repository.ts; the purge is re-exported for existing callers.
+export { purgeExpiredNonces } from './signature-nonce.repository.js';

@@ -1,7 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase as KyselySqliteDatabase } from 'kysely';
+import {
+  type Compilable, CompiledQuery, Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient, type PostgresQueryResult, SqliteDialect,
+  type SqliteDatabase as KyselySqliteDatabase,
+} from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 
@@ -37,7 +40,7 @@ export function openStore(options: StoreOptions): Store {
   let closed = false;
   if (isPostgresUrl(options.databaseUrl)) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10, types: pgTypes });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }) });
     return {
       db,
       dialect: 'postgres',
@@ -85,5 +88,92 @@ function withStatementCache(sqlite: SqliteDatabase.Database, max = 500): KyselyS
       }
       return stmt;
     },
+  };
+}
+
+/**
+ * Postgres counterpart of the statement cache: a data statement that takes parameters is sent as
+ * a named prepared statement (one name per SQL text, at most `max` names per process), so each
+ * connection parses and plans it once instead of on every run. Statements without parameters
+ * (DDL, BEGIN/COMMIT) stay unnamed. If a table changed shape under a prepared `SELECT *`
+ * (a migration by another process), Postgres refuses the old plan: the text is then run unnamed
+ * and gets a new name next time.
+ */
+function withNamedStatements(pool: pg.Pool, max = 1000): PostgresPool {
+  const names = new Map<string, string>();
+  let next = 0;
+  const nameOf = (sql: string): string | undefined => {
+    let name = names.get(sql);
+    if (name === undefined && names.size < max && NAMEABLE.test(sql)) {
+      name = `openvod_${next++}`;
+      names.set(sql, name);
+    }
+    return name;
+  };
+  const clients = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  const wrap = (client: pg.PoolClient): PostgresPoolClient => {
+    const run = async <R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> => {
+      const values = [...parameters];
+      const name = values.length > 0 ? nameOf(sql) : undefined;
+      if (name === undefined) return (await client.query(sql, values)) as unknown as PostgresQueryResult<R>;
+      try {
+        return (await client.query({ name, text: sql, values })) as unknown as PostgresQueryResult<R>;
+      } catch (err) {
+        if ((err as { code?: string }).code !== '0A000' || !/cached plan/.test((err as Error).message)) throw err;
+        if (names.get(sql) === name) names.delete(sql);
+        return (await client.query(sql, values)) as unknown as PostgresQueryResult<R>;
+      }
+    };
+    return {
+      query: ((sqlOrCursor: unknown, parameters?: ReadonlyArray<unknown>) =>
+        typeof sqlOrCursor === 'string' ? run(sqlOrCursor, parameters ?? []) : client.query(sqlOrCursor as pg.Submittable)) as PostgresPoolClient['query'],
+      release: (destroy?: boolean) => client.release(destroy),
+    };
+  };
+  return {
+    async connect() {
+      const client = await pool.connect();
+      let wrapped = clients.get(client);
+      if (!wrapped) clients.set(client, (wrapped = wrap(client)));
+      return wrapped;
+    },
+    end: () => pool.end(),
+  };
+}
+
+const NAMEABLE = /^\s*(select|insert|update|delete|with)\b/i;
+
+/**
+ * A query built and compiled once per database handle, then run with fresh parameter values:
+ * for hot paths, where Kysely's building and compiling cost more than running the statement
+ * (the SQL text it produces is the same every time, so SQLite also reuses its statement).
+ * `build` is called once, with placeholders for the arguments; each argument must end up as a
+ * query parameter (a value compared, inserted or set) — never in the SQL text, never as a list.
+ *
+ *   const findVideoQuery = preparedQuery((db, videoId: string) => selectVideo(db).where('video_id', '=', videoId));
+ *   const [row] = await findVideoQuery(db, videoId);
+ */
+export function preparedQuery<A extends readonly unknown[], R>(
+  build: (db: Kysely<Database>, ...args: A) => Compilable<R>,
+): (db: Kysely<Database>, ...args: A) => Promise<R[]> {
+  const compiled = new WeakMap<Kysely<Database>, { sql: string; slots: ReadonlyArray<{ arg: number } | { value: unknown }> }>();
+  return async (db, ...args) => {
+    let prepared = compiled.get(db);
+    if (prepared === undefined) {
+      const marks = args.map((_, i) => `\u0000preparedQuery-argument-${i}\u0000`);
+      const query = build(db, ...(marks as unknown as A)).compile();
+      const slots = query.parameters.map((p) => {
+        const arg = typeof p === 'string' ? marks.indexOf(p) : -1;
+        return arg >= 0 ? { arg } : { value: p };
+      });
+      const used = new Set(slots.flatMap((s) => ('arg' in s ? [s.arg] : [])));
+      if (marks.some((m, i) => query.sql.includes(m) || !used.has(i))) {
+        throw new Error('preparedQuery: every argument must become a query parameter');
+      }
+      prepared = { sql: query.sql, slots };
+      compiled.set(db, prepared);
+    }
+    const parameters = prepared.slots.map((s) => ('arg' in s ? args[s.arg] : s.value));
+    return (await db.executeQuery(CompiledQuery.raw(prepared.sql, parameters) as CompiledQuery<R>)).rows;
   };
 }

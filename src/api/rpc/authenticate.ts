@@ -1,23 +1,26 @@
 // Request authentication for the RPC surface: signature V1 (HMAC-SHA1 over the parameters) and
 // V3 (ACS3-HMAC-SHA256 over a canonical request), the timestamp window, and single-use nonces
 // kept in the metadata store so that they hold across every process of a deployment.
-import type { Kysely } from 'kysely';
+//
+// Two steps: `verifySignature` (key, timestamp, signature — no write) and `consumeNonce` (the
+// write that makes the request single-use). A request may be answered only once both succeeded.
 import type { IncomingHttpHeaders } from 'node:http';
-import { type AccessKey, findAccessKey, useNonce } from '../../auth/access-key.repository.js';
+import type { AccessKeyCache } from '../../auth/access-key.cache.js';
+import type { AccessKey } from '../../auth/access-key.repository.js';
+import type { NonceBatcher } from '../../auth/signature-nonce.batcher.js';
 import { ApiError, missing } from '../../domain/errors.js';
-import type { Database } from '../../store/schema.js';
 import { checkTimestampV1, safeEqual, signV1, stringToSignV1 } from './signature-v1.js';
 import { canonicalRequestV3, parseAuthorizationV3, sha256Hex, signV3, stringToSignV3, V3_REQUIRED_SIGNED_HEADERS } from './signature-v3.js';
 
 export interface SignedRequest {
   method: string;
-  /** Decoded query pairs in arrival order. */
-  queryPairs: ReadonlyArray<readonly [string, string]>;
+  /** Decoded query pairs in arrival order (only V3 asks for them). */
+  queryPairs(): ReadonlyArray<readonly [string, string]>;
   /** Query and form-body parameters merged (body wins on a clash). */
   params: ReadonlyMap<string, string>;
   headers: IncomingHttpHeaders;
-  /** Repeated headers kept apart: V3 joins their values its own way. */
-  distinctHeaders: Readonly<Record<string, readonly string[] | undefined>>;
+  /** Repeated headers kept apart: V3 joins their values its own way. Only V3 asks for them. */
+  distinctHeaders(): Readonly<Record<string, readonly string[] | undefined>>;
   rawBody: Buffer;
 }
 
@@ -33,13 +36,28 @@ export interface AuthResult {
   scheme: 'V1' | 'V3';
 }
 
-export async function authenticate(db: Kysely<Database>, req: SignedRequest, opts: AuthOptions): Promise<AuthResult> {
-  const authorization = headerValue(req.headers.authorization);
-  if (authorization !== undefined && authorization.startsWith('ACS3-')) return authenticateV3(db, req, authorization, opts);
-  return authenticateV1(db, req, opts);
+/** A request whose signature holds; its nonce is not consumed yet. */
+export interface VerifiedRequest extends AuthResult {
+  nonce: string;
 }
 
-async function authenticateV1(db: Kysely<Database>, req: SignedRequest, opts: AuthOptions): Promise<AuthResult> {
+/** Every check but the nonce's; nothing is written. */
+export async function verifySignature(req: SignedRequest, opts: AuthOptions): Promise<VerifiedRequest> {
+  const authorization = headerValue(req.headers.authorization);
+  if (authorization !== undefined && authorization.startsWith('ACS3-')) return verifyV3(req, authorization, opts);
+  return verifyV1(req, opts);
+}
+
+/**
+ * Records the nonce of a verified request; resolves once it is durable, rejects with
+ * SignatureNonceUsed when it was used before (by any process) within its lifetime.
+ */
+export async function consumeNonce(nonces: NonceBatcher, verified: VerifiedRequest, nowMs: number): Promise<void> {
+  const outcome = await nonces.claim(verified.key.accessKeyId, verified.nonce, nowMs);
+  if (outcome !== 'fresh') throw new ApiError('SignatureNonceUsed');
+}
+
+async function verifyV1(req: SignedRequest, opts: AuthOptions): Promise<VerifiedRequest> {
   const p = req.params;
   const signature = p.get('Signature');
   const accessKeyId = p.get('AccessKeyId');
@@ -53,18 +71,17 @@ async function authenticateV1(db: Kysely<Database>, req: SignedRequest, opts: Au
   if (!nonce) throw missing('SignatureNonce');
   checkTimestampV1(p.get('Timestamp'), opts.nowMs, opts.windowMs);
 
-  const key = await activeKey(db, accessKeyId, opts);
+  const key = await activeKey(accessKeyId, opts);
   // §9a: StringToSign = METHOD & %2F & percentEncode(sorted, encoded params except Signature).
-  const stringToSign = stringToSignV1(req.method, withoutSignature(p));
+  const stringToSign = stringToSignV1(req.method, p);
   const expected = signV1(stringToSign, key.accessKeySecret);
   if (!safeEqual(expected, signature)) {
     throw new ApiError('SignatureDoesNotMatch', `Specified signature is not matched with our calculation. server string to sign is:${stringToSign}`);
   }
-  await consumeNonce(db, key.accessKeyId, nonce, opts);
-  return { key, scheme: 'V1' };
+  return { key, scheme: 'V1', nonce: checkNonceLength(nonce) };
 }
 
-async function authenticateV3(db: Kysely<Database>, req: SignedRequest, authorization: string, opts: AuthOptions): Promise<AuthResult> {
+async function verifyV3(req: SignedRequest, authorization: string, opts: AuthOptions): Promise<VerifiedRequest> {
   const auth = parseAuthorizationV3(authorization);
   const nonce = headerValue(req.headers['x-acs-signature-nonce']);
   if (!nonce) throw missing('x-acs-signature-nonce');
@@ -74,7 +91,7 @@ async function authenticateV3(db: Kysely<Database>, req: SignedRequest, authoriz
     if (!auth.signedHeaders.includes(required)) throw new ApiError('IncompleteSignature', `The header "${required}" must be signed.`);
   }
 
-  const key = await activeKey(db, auth.accessKeyId, opts);
+  const key = await activeKey(auth.accessKeyId, opts);
   // The hash that is signed is the hash of the body we actually received, so a body changed on
   // the way fails the check whatever x-acs-content-sha256 claims.
   const payloadHash = sha256Hex(req.rawBody);
@@ -85,8 +102,8 @@ async function authenticateV3(db: Kysely<Database>, req: SignedRequest, authoriz
   const canonical = canonicalRequestV3({
     method: req.method,
     path: '/',
-    query: req.queryPairs.map(([k, v]) => [k, v] as [string, string]),
-    headers: req.distinctHeaders,
+    query: req.queryPairs(),
+    headers: req.distinctHeaders(),
     signedHeaders: auth.signedHeaders,
     payloadHash,
   });
@@ -95,8 +112,7 @@ async function authenticateV3(db: Kysely<Database>, req: SignedRequest, authoriz
   if (!safeEqual(expected, auth.signature)) {
     throw new ApiError('SignatureDoesNotMatch', `Specified signature is not matched with our calculation. server string to sign is:${stringToSign}`);
   }
-  await consumeNonce(db, key.accessKeyId, nonce, opts);
-  return { key, scheme: 'V3' };
+  return { key, scheme: 'V3', nonce: checkNonceLength(nonce) };
 }
 
 function checkTimestampV3(value: string | undefined, opts: AuthOptions): void {
@@ -104,40 +120,16 @@ function checkTimestampV3(value: string | undefined, opts: AuthOptions): void {
   checkTimestampV1(value, opts.nowMs, opts.windowMs);
 }
 
-async function activeKey(db: Kysely<Database>, accessKeyId: string, opts: AuthOptions): Promise<AccessKey> {
-  const key = await opts.keys.get(db, accessKeyId, opts.nowMs);
+async function activeKey(accessKeyId: string, opts: AuthOptions): Promise<AccessKey> {
+  const key = await opts.keys.get(accessKeyId, opts.nowMs);
   if (!key) throw new ApiError('InvalidAccessKeyId.NotFound');
   if (key.status !== 'Active') throw new ApiError('InvalidAccessKeyId.Inactive');
   return key;
 }
 
-async function consumeNonce(db: Kysely<Database>, accessKeyId: string, nonce: string, opts: AuthOptions): Promise<void> {
+function checkNonceLength(nonce: string): string {
   if (nonce.length > 128) throw new ApiError('InvalidParameter', 'The signature nonce is longer than 128 characters.');
-  // A nonce must be remembered at least as long as a timestamp can be accepted: the window on
-  // either side of now.
-  const fresh = await useNonce(db, accessKeyId, nonce, opts.nowMs, 2 * opts.windowMs);
-  if (!fresh) throw new ApiError('SignatureNonceUsed');
-}
-
-function withoutSignature(params: ReadonlyMap<string, string>): Map<string, string> {
-  const copy = new Map(params);
-  copy.delete('Signature');
-  return copy;
+  return nonce;
 }
 
 const headerValue = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(',') : v);
-
-/** Access keys cached briefly per process: a disabled key stops working within `ttlMs`. */
-export class AccessKeyCache {
-  private readonly entries = new Map<string, { key: AccessKey | undefined; until: number }>();
-  constructor(private readonly ttlMs: number) {}
-
-  async get(db: Kysely<Database>, accessKeyId: string, nowMs: number): Promise<AccessKey | undefined> {
-    const hit = this.entries.get(accessKeyId);
-    if (hit && hit.until > nowMs) return hit.key;
-    const key = await findAccessKey(db, accessKeyId);
-    if (this.entries.size > 10_000) this.entries.clear();
-    this.entries.set(accessKeyId, { key, until: nowMs + this.ttlMs });
-    return key;
-  }
-}

@@ -9,6 +9,7 @@ import { ApiError } from '../../domain/errors.js';
 import {
   canonicalQueryV1,
   checkTimestampV1,
+  parseTimestamp,
   percentEncode,
   safeEqual,
   signV1,
@@ -73,6 +74,41 @@ test('percentEncode equals encodeURIComponent + !\'()* escaping for every BMP co
   }
 });
 
+// The byte-wise definition, for strings encodeURIComponent refuses (lone surrogates).
+const percentEncodeBytewise = (s: string): string =>
+  [...Buffer.from(s, 'utf8')].map((b) => (/[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+
+test('percentEncode equals the byte-wise definition on mixed strings, lone surrogates included', () => {
+  const pieces = ['a', 'Z9', '-_.~', ' ', '+', '*', "!'()", '/=&:%', 'é', '视频', '😀', '\uD800', '\uDFFF', '\uD83D', 'x\uDE00y', '\u0000', '\u007f'];
+  let seed = 7;
+  const random = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  for (let i = 0; i < 3000; i++) {
+    let s = '';
+    for (let j = random(6); j >= 0; j--) s += pieces[random(pieces.length)];
+    assert.equal(percentEncode(s), percentEncodeBytewise(s), JSON.stringify(s));
+  }
+});
+
+test('stringToSignV1 is METHOD&%2F&percentEncode(canonical query), for any parameters', () => {
+  const values = ['', 'plain', 'a b', 'a+b', 'x=y&z', '100%', '2017-10-10T12:02:54Z', 'é视频😀', '\uD800', "!'()*~"];
+  let seed = 11;
+  const random = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  for (let i = 0; i < 500; i++) {
+    const params = new Map<string, string>();
+    for (let j = random(8); j >= 0; j--) params.set(`${values[random(values.length)]}${random(3)}`, values[random(values.length)] as string);
+    if (random(2) === 0) params.set('Signature', 'ignored');
+    for (const method of ['GET', 'post']) {
+      assert.equal(stringToSignV1(method, params), `${method.toUpperCase()}&${percentEncode('/')}&${percentEncode(canonicalQueryV1(params))}`);
+    }
+  }
+});
+
 test('canonical query: sorted by raw name in code-unit order, Signature dropped, values encoded', () => {
   const canonical = canonicalQueryV1({ a: '1', B: 'x y', 'A.10': '*', 'A.2': '~', Signature: 's', Title: 'a+b' });
   assert.equal(canonical, 'A.10=%2A&A.2=~&B=x%20y&Title=a%2Bb&a=1');
@@ -106,6 +142,35 @@ test('checkTimestampV1: absent, format, window', () => {
   assert.throws(() => checkTimestampV1('2017-10-10T12:02:54Z', ts + window + 1), hasCode('InvalidTimeStamp.Expired'));
   assert.throws(() => checkTimestampV1('2017-10-10T12:02:54Z', ts - window - 1), hasCode('InvalidTimeStamp.Expired'));
   assert.throws(() => checkTimestampV1('2017-10-10T12:02:54Z', ts + 61_000, 60_000), hasCode('InvalidTimeStamp.Expired'));
+});
+
+/** What parseTimestamp meant before it stopped round-tripping through Date (kept as the reference). */
+function parseTimestampReference(value: string): number | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?Z$/.exec(value);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const fractionMs = m[7] === undefined ? 0 : Math.floor(Number(`0${m[7]}`) * 1000);
+  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
+  const back = new Date(ms);
+  const same =
+    back.getUTCFullYear() === y && back.getUTCMonth() === mo - 1 && back.getUTCDate() === d &&
+    back.getUTCHours() === h && back.getUTCMinutes() === mi && back.getUTCSeconds() === s;
+  return same ? ms + fractionMs : undefined;
+}
+
+test('parseTimestamp agrees with the Date round trip on every field edge', () => {
+  const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+  for (const y of [0, 99, 100, 1900, 1970, 2000, 2023, 2024, 2100, 9999]) {
+    for (let mo = 0; mo <= 13; mo++) {
+      for (const d of [0, 1, 28, 29, 30, 31, 32]) {
+        for (const [h, mi, s] of [[0, 0, 0], [23, 59, 59], [24, 0, 0], [12, 60, 0], [12, 0, 60]]) {
+          const value = `${pad(y, 4)}-${pad(mo)}-${pad(d)}T${pad(h as number)}:${pad(mi as number)}:${pad(s as number)}Z`;
+          assert.equal(parseTimestamp(value), parseTimestampReference(value), value);
+          assert.equal(parseTimestamp(value.replace('Z', '.250Z')), parseTimestampReference(value.replace('Z', '.250Z')), value);
+        }
+      }
+    }
+  }
 });
 
 test('safeEqual', () => {

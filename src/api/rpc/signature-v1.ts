@@ -3,7 +3,7 @@
 // Pure: the caller merges query + form body, looks up the key and checks the nonce.
 // Reference: apsaravideo-vod-api.md §9a.
 
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ApiError, missing } from '../../domain/errors.js';
 
 /** Request parameters as the server decoded them (query and form body merged; `+` already a space). */
@@ -13,24 +13,35 @@ export const DEFAULT_TIMESTAMP_WINDOW_MS = 15 * 60 * 1000;
 
 // "Percent-encode each name and value (UTF-8, RFC 3986): keep A-Z a-z 0-9 - _ . ~;
 //  everything else %XX uppercase hex; space → %20 (never +); * → %2A; ~ stays."
-// Byte-wise over UTF-8, so it equals encodeURIComponent + escaping !'()* for every
-// well-formed string, and never throws (a lone surrogate becomes %EF%BF%BD).
+// That is encodeURIComponent (UTF-8, uppercase hex) plus escaping the !'()* it leaves alone.
+// encodeURIComponent throws on a lone surrogate; such a string is encoded byte-wise over its
+// UTF-8 form instead, so percentEncode never throws (a lone surrogate becomes %EF%BF%BD).
+const UNRESERVED_ONLY = /^[A-Za-z0-9\-_.~]*$/;
+const SUB_DELIMS_LEFT = /[!'()*]/g;
+const escapeSubDelim = (c: string): string => `%${c.charCodeAt(0).toString(16).toUpperCase()}`;
 const ENCODED_BYTE: readonly string[] = Array.from({ length: 256 }, (_, byte) => {
   const ch = String.fromCharCode(byte);
   return /^[A-Za-z0-9\-_.~]$/.test(ch) ? ch : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
 });
 
 export function percentEncode(s: string): string {
-  let out = '';
-  for (const byte of Buffer.from(s, 'utf8')) out += ENCODED_BYTE[byte];
-  return out;
+  if (UNRESERVED_ONLY.test(s)) return s;
+  let encoded: string;
+  try {
+    encoded = encodeURIComponent(s);
+  } catch {
+    let out = '';
+    for (const byte of Buffer.from(s, 'utf8')) out += ENCODED_BYTE[byte];
+    return out;
+  }
+  return encoded.replace(SUB_DELIMS_LEFT, escapeSubDelim);
 }
 
 /** Code-unit order, as the SDKs sort (`Array.prototype.sort`, Java `String.compareTo`). */
 export const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-const entriesOf = (params: SignedParams): Array<[string, string]> =>
-  params instanceof Map ? [...(params as ReadonlyMap<string, string>)] : Object.entries(params);
+const namesOf = (params: SignedParams): string[] =>
+  params instanceof Map ? [...(params as ReadonlyMap<string, string>).keys()] : Object.keys(params);
 
 const valueOf = (params: SignedParams, name: string): string | undefined =>
   params instanceof Map
@@ -42,17 +53,38 @@ const valueOf = (params: SignedParams, name: string): string | undefined =>
  *  (code-unit order of the raw names). CanonicalizedQueryString = k=v joined with &."
  */
 export function canonicalQueryV1(params: SignedParams): string {
-  return entriesOf(params)
-    .filter(([name]) => name !== 'Signature')
-    .sort(([a], [b]) => byCodeUnit(a, b))
-    .map(([name, value]) => `${percentEncode(name)}=${percentEncode(value)}`)
-    .join('&');
+  // Names are unique (a map's keys), so sorting the names alone orders the pairs.
+  const names = namesOf(params).sort(byCodeUnit);
+  let out = '';
+  let first = true;
+  for (const name of names) {
+    if (name === 'Signature') continue;
+    out += `${first ? '' : '&'}${percentEncode(name)}=${percentEncode(valueOf(params, name) as string)}`;
+    first = false;
+  }
+  return out;
 }
 
 /** "StringToSign = HTTPMethod + "&" + percentEncode("/") + "&" + percentEncode(CanonicalizedQueryString)". */
 export function stringToSignV1(method: string, params: SignedParams): string {
-  return `${method.toUpperCase()}&${percentEncode('/')}&${percentEncode(canonicalQueryV1(params))}`;
+  // Built in one pass: the canonical query holds only unreserved characters, `%`, `=` and `&`,
+  // so its percent-encoding turns `&` into %26, `=` into %3D and each `%` into %25.
+  const names = namesOf(params).sort(byCodeUnit);
+  let out = `${method.toUpperCase()}&%2F&`;
+  let first = true;
+  for (const name of names) {
+    if (name === 'Signature') continue;
+    out += `${first ? '' : '%26'}${encodeTwice(name)}%3D${encodeTwice(valueOf(params, name) as string)}`;
+    first = false;
+  }
+  return out;
 }
+
+const PERCENT = /%/g;
+const encodeTwice = (s: string): string => {
+  const once = percentEncode(s);
+  return once.includes('%') ? once.replace(PERCENT, '%25') : once;
+};
 
 /** "Signature = Base64(HMAC-SHA1(key = AccessKeySecret + "&", StringToSign))". */
 export function signV1(stringToSign: string, secret: string): string {
@@ -83,18 +115,25 @@ export function verifyV1(method: string, params: SignedParams, secret: string): 
 
 const ISO_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?Z$/;
 
-/** Strict `YYYY-MM-DDThh:mm:ss[.fraction]Z`: rejects Feb 30, 24:00 and the like that Date.parse lets through. */
+const daysInMonth = (year: number, month: number): number =>
+  month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+
+/**
+ * Strict `YYYY-MM-DDThh:mm:ss[.fraction]Z`: rejects Feb 30, 24:00, second 60 and the like that
+ * Date.parse lets through, and years before 0100 (which Date.UTC would read as 19xx).
+ */
 export function parseTimestamp(value: string): number | undefined {
   const m = ISO_UTC.exec(value);
   if (!m) return undefined;
-  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const y = Number(m[1]);
+  const mo = Number(m[2]);
+  const d = Number(m[3]);
+  const h = Number(m[4]);
+  const mi = Number(m[5]);
+  const s = Number(m[6]);
+  if (y < 100 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || s > 59) return undefined;
   const fractionMs = m[7] === undefined ? 0 : Math.floor(Number(`0${m[7]}`) * 1000);
-  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
-  const back = new Date(ms);
-  const same =
-    back.getUTCFullYear() === y && back.getUTCMonth() === mo - 1 && back.getUTCDate() === d &&
-    back.getUTCHours() === h && back.getUTCMinutes() === mi && back.getUTCSeconds() === s;
-  return same ? ms + fractionMs : undefined;
+  return Date.UTC(y, mo - 1, d, h, mi, s) + fractionMs;
 }
 
 /** Shared by V1 `Timestamp` and V3 `x-acs-date`; `absent` is what to throw when there is no value. */
@@ -122,8 +161,13 @@ export function checkTimestampV1(
   return checkTimestamp(value, nowMs, windowMs, () => new ApiError('IllegalTimestamp'));
 }
 
-/** Constant-time string equality (hashing first makes the time independent of both lengths). */
+/**
+ * Constant-time string equality. The time depends only on whether the UTF-8 lengths differ, which
+ * gives nothing away: what is compared against is a digest of fixed, public length. (The last
+ * test tells apart strings whose UTF-8 is the same, e.g. two lone surrogates.)
+ */
 export function safeEqual(a: string, b: string): boolean {
-  const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
-  return timingSafeEqual(digest(a), digest(b)) && a === b;
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  return x.length === y.length && timingSafeEqual(x, y) && a === b;
 }

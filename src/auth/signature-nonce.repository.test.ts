@@ -1,0 +1,86 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openStore, type Store } from '../store/db.js';
+import { createTestStore, testDialect } from '../../test/helpers/store.js';
+import { MAX_NONCES_PER_STATEMENT, type NonceClaim, purgeExpiredNonces, recordNonces } from './signature-nonce.repository.js';
+
+const TTL = 1_800_000;
+let t: Awaited<ReturnType<typeof createTestStore>>;
+let db: Store['db'];
+let seq = 0;
+const fresh = (): string => `nonce-${process.pid}-${++seq}`;
+
+before(async () => {
+  t = await createTestStore();
+  db = t.store.db;
+});
+after(async () => t?.cleanup());
+
+test(`each claim gets its own answer, in order (${testDialect})`, async () => {
+  const now = Date.now();
+  const [a, b, c] = [fresh(), fresh(), fresh()];
+  assert.deepEqual(await recordNonces(db, [{ accessKeyId: 'k1', nonce: a }], now, TTL), ['fresh']);
+  const claims: NonceClaim[] = [
+    { accessKeyId: 'k1', nonce: b },
+    { accessKeyId: 'k1', nonce: a }, // used above
+    { accessKeyId: 'k2', nonce: a }, // same nonce, another key: its own
+    { accessKeyId: 'k1', nonce: c },
+  ];
+  assert.deepEqual(await recordNonces(db, claims, now, TTL), ['fresh', 'used', 'fresh', 'fresh']);
+  assert.deepEqual(await recordNonces(db, claims, now + 1, TTL), ['used', 'used', 'used', 'used']);
+});
+
+test(`a nonce is taken afresh once its row has expired, not before (${testDialect})`, async () => {
+  const now = Date.now();
+  const n = fresh();
+  assert.deepEqual(await recordNonces(db, [{ accessKeyId: 'k1', nonce: n }], now, 1000), ['fresh']);
+  assert.deepEqual(await recordNonces(db, [{ accessKeyId: 'k1', nonce: n }], now + 1000, 1000), ['used']); // expires at now+1000: still held
+  assert.deepEqual(await recordNonces(db, [{ accessKeyId: 'k1', nonce: n }], now + 1001, 1000), ['fresh']);
+  assert.deepEqual(await recordNonces(db, [{ accessKeyId: 'k1', nonce: n }], now + 1500, 1000), ['used']); // renewed above
+});
+
+test(`batches larger than one statement, with used nonces spread through them (${testDialect})`, async () => {
+  const now = Date.now();
+  const count = MAX_NONCES_PER_STATEMENT * 2 + 7;
+  const nonces = Array.from({ length: count }, () => fresh());
+  const early = nonces.filter((_, i) => i % 5 === 0);
+  await recordNonces(db, early.map((nonce) => ({ accessKeyId: 'k3', nonce })), now, TTL);
+  // Claims in an order that is not sorted, so the answers must be mapped back.
+  const claims = nonces.map((nonce) => ({ accessKeyId: 'k3', nonce })).reverse();
+  const outcomes = await recordNonces(db, claims, now, TTL);
+  assert.deepEqual(outcomes, claims.map((c) => (early.includes(c.nonce) ? 'used' : 'fresh')));
+});
+
+test(`two connections racing for the same nonces: each is fresh exactly once (${testDialect})`, async () => {
+  // A second store on the same database stands for another process.
+  const other = openStore({ databaseUrl: t.databaseUrl, dataDir: t.dataDir });
+  try {
+    const now = Date.now();
+    const nonces = Array.from({ length: 40 }, () => fresh());
+    const claims = (order: string[]) => order.map((nonce) => ({ accessKeyId: 'race', nonce }));
+    const rounds = await Promise.all([
+      recordNonces(db, claims(nonces), now, TTL),
+      recordNonces(other.db, claims([...nonces].reverse()), now, TTL),
+      recordNonces(db, claims(nonces.slice(10, 30)), now, TTL),
+    ]);
+    for (const nonce of nonces) {
+      const wins = [
+        rounds[0]?.[nonces.indexOf(nonce)],
+        rounds[1]?.[nonces.length - 1 - nonces.indexOf(nonce)],
+        nonces.indexOf(nonce) >= 10 && nonces.indexOf(nonce) < 30 ? rounds[2]?.[nonces.indexOf(nonce) - 10] : undefined,
+      ].filter((o) => o === 'fresh').length;
+      assert.equal(wins, 1, `nonce ${nonce} was fresh ${wins} times`);
+    }
+  } finally {
+    await other.close();
+  }
+});
+
+test(`purgeExpiredNonces removes only expired rows (${testDialect})`, async () => {
+  const now = Date.now() + 10 * TTL; // past every row written by the tests above
+  const [old, kept] = [fresh(), fresh()];
+  await recordNonces(db, [{ accessKeyId: 'k4', nonce: old }], now - 2000, 1000);
+  await recordNonces(db, [{ accessKeyId: 'k4', nonce: kept }], now, 1000);
+  assert.ok((await purgeExpiredNonces(db, now)) >= 1);
+  assert.deepEqual(await recordNonces(db, [{ accessKeyId: 'k4', nonce: kept }, { accessKeyId: 'k4', nonce: old }], now, 1000), ['used', 'fresh']);
+});
