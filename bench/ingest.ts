@@ -4,19 +4,21 @@
 // RSS while it ingests one very large file.
 //
 //   node --import tsx bench/ingest.ts [--quick] [--large-count 20 --large-mb 100] [--small-count 500 --small-mb 1]
-//        [--big-gb 2] [--large-parallel 8] [--small-parallel 16] [--cold] [--dir <dir>] [--cpu-prof <dir>]
+//        [--big-gb 2] [--large-parallel 8] [--small-parallel 16] [--rounds 1] [--no-warmup] [--cold] [--dir <dir>] [--cpu-prof <dir>]
 //
-// Goals: large files ≥ 0.8 of curl's throughput; server peak RSS < 200 MiB during the big file.
-// Per scenario: generate the files (a real 2-second MP4 padded with a `free` box), then curl,
-// then OpenVOD (a fresh `openvod serve` with worker.concurrency = ingest.perHostConcurrency =
-// ingest.globalConcurrency = the parallelism), each run after `sync` + drop_caches (+ the origin
-// files read back into the cache unless --cold). A failed job or download makes the run INVALID.
+// Goals: large files ≥ 0.8 of curl's throughput with the same durability (curl + sync: both
+// sides' bytes on stable storage when their clock stops); server peak RSS < 200 MiB during the
+// big file. Per scenario: generate the files (a real 2-second MP4 padded with a `free` box), then
+// per round curl and OpenVOD (a fresh `openvod serve` with worker.concurrency =
+// ingest.perHostConcurrency = ingest.globalConcurrency = the parallelism, warmed up by one small
+// pull before the clock unless --no-warmup), in alternating order, each run after `sync` +
+// drop_caches (+ the origin files read back into the cache unless --cold); the median round
+// counts. A failed job or download makes the run INVALID.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { probeMedia } from '../src/media/ffprobe.js';
 import { locateTool } from '../src/media/ffmpeg-binaries.js';
 import { VodRpcClient } from '../src/sdk/rpc-client.js';
@@ -27,13 +29,15 @@ import { runBench } from './lib/bench-main.js';
 import { parseProfile, summariseProfile, type TimeWindowUs } from './lib/cpu-profile.js';
 import { runCurlPool } from './lib/curl-pool.js';
 import { JobLogCollector, type JobTimes, summarisePhases } from './lib/ingest-phases.js';
-import { detailLines, MIB, type RssResult, rssLine, rssPeakBytes, type ScenarioResult, throughputTable, verdictFor } from './lib/ingest-report.js';
+import { detailLines, medianRound, MIB, type RssResult, rssLine, rssPeakBytes, type RoundFigures, type ScenarioResult, throughputTable, verdictFor } from './lib/ingest-report.js';
+import { threadSnapshot, threadTimes } from './lib/ingest-sched.js';
 import { makeSeedMp4, newFiller, writePaddedMp4 } from './lib/padded-media.js';
 import { readThrough, settlePageCache, timeSync, type CacheState } from './lib/page-cache.js';
 import { processCpuMs, reapedChildrenCpuMs } from './lib/proc-cpu.js';
 import { mainThreadProfile } from './lib/profile-file.js';
 import { profileLines } from './lib/report.js';
 import { currentRss, resetHighWaterMark, sampleRss } from './lib/rss-sampler.js';
+import { type Options, parseOptions, USAGE, UsageError } from './lib/ingest-options.js';
 import { jobProblems, submitAll, waitAll } from './lib/vod-ingest.js';
 
 const LARGE_GOAL = 0.8;
@@ -41,60 +45,12 @@ const RSS_GOAL_BYTES = 200 * MIB;
 const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 const OPENVOD_BIN = join(ROOT, 'bin/openvod.js');
 const ORIGIN_SERVER = join(ROOT, 'bench/lib/origin-server.ts');
+const CURL_MD5 = join(ROOT, 'bench/lib/curl-md5.sh');
 const KEY = { accessKeyId: 'LTAIbenchRootKey0001', accessKeySecret: 'benchRootSecret000000000001' };
 const POLL_MS = 100;
 const POLL_WINDOW = 30;
-const USAGE = 'usage: node --import tsx bench/ingest.ts [--quick] [--large-count 20] [--large-mb 100] [--small-count 500] [--small-mb 1] ' +
-  '[--big-gb 2] [--large-parallel 8] [--small-parallel 16] [--cold] [--dir <dir>] [--cpu-prof <dir>]';
-
-interface Options {
-  large: { count: number; mib: number; parallel: number };
-  small: { count: number; mib: number; parallel: number };
-  bigGib: number;
-  cold: boolean;
-  dir: string;
-  quick: boolean;
-  cpuProfDir: string | undefined;
-}
-
-class UsageError extends Error {}
-
-function parseOptions(argv: string[]): Options {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        quick: { type: 'boolean', default: false }, cold: { type: 'boolean', default: false }, dir: { type: 'string' },
-        'large-count': { type: 'string' }, 'large-mb': { type: 'string' }, 'small-count': { type: 'string' }, 'small-mb': { type: 'string' },
-        'big-gb': { type: 'string' }, 'large-parallel': { type: 'string' }, 'small-parallel': { type: 'string' }, 'cpu-prof': { type: 'string' },
-      },
-    }).values;
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n${USAGE}`);
-  }
-  const quick = values.quick === true;
-  const problems: string[] = [];
-  // --quick only changes the defaults: a flag given explicitly wins.
-  const num = (name: string, full: number, fast: number, min: number, max: number, integer = true): number => {
-    const raw = values[name];
-    const n = raw === undefined ? (quick ? fast : full) : Number(raw);
-    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) problems.push(`--${name}: "${String(raw)}" must be ${integer ? 'an integer' : 'a number'} in ${min}..${max}`);
-    return n;
-  };
-  const options: Options = {
-    large: { count: num('large-count', 20, 4, 0, 10_000), mib: num('large-mb', 100, 50, 1, 100_000, false), parallel: num('large-parallel', 8, 8, 1, 64) },
-    small: { count: num('small-count', 500, 100, 0, 100_000), mib: num('small-mb', 1, 1, 0.25, 100_000, false), parallel: num('small-parallel', 16, 16, 1, 64) },
-    bigGib: num('big-gb', 2, 0.5, 0, 64, false),
-    cold: values.cold === true,
-    dir: resolve(typeof values.dir === 'string' ? values.dir : tmpdir()),
-    quick,
-    cpuProfDir: typeof values['cpu-prof'] === 'string' ? resolve(values['cpu-prof']) : undefined,
-  };
-  if (problems.length > 0) throw new UsageError(`invalid options:\n  - ${problems.join('\n  - ')}\n${USAGE}`);
-  return options;
-}
-
+/** The warm-up pull's file (before the clock): enough to run every step of the pipeline once. */
+const WARMUP_BYTES = 4 * MIB;
 const out = (line = ''): void => void process.stdout.write(`${line}\n`);
 const cleanup = createCleanup((message) => void process.stderr.write(`${message}\n`));
 const abort = new AbortController();
@@ -104,6 +60,7 @@ interface Scenario {
   count: number;
   bytes: number;
   parallel: number;
+  rounds: number;
   goal: number | undefined;
   /** Sample the server's RSS during this one. */
   rss: boolean;
@@ -119,15 +76,19 @@ interface Env {
   cache: CacheState | undefined;
   cold: boolean;
   cpuProfDir: string | undefined;
+  /** The small file each fresh server pulls before the clock starts; undefined: no warm-up. */
+  warmupUrl: string | undefined;
+  md5Baseline: boolean;
   /** The origin server's pid, for its CPU use during each run. */
   originPid: number | undefined;
 }
 
 function scenariosOf(o: Options): Scenario[] {
   const list: Scenario[] = [];
-  if (o.large.count > 0) list.push({ name: 'large', count: o.large.count, bytes: Math.round(o.large.mib * MIB), parallel: o.large.parallel, goal: LARGE_GOAL, rss: false });
-  if (o.small.count > 0) list.push({ name: 'small', count: o.small.count, bytes: Math.round(o.small.mib * MIB), parallel: o.small.parallel, goal: undefined, rss: false });
-  if (o.bigGib > 0) list.push({ name: 'big', count: 1, bytes: Math.round(o.bigGib * 1024 * MIB), parallel: 1, goal: undefined, rss: true });
+  const { rounds } = o;
+  if (o.large.count > 0) list.push({ name: 'large', count: o.large.count, bytes: Math.round(o.large.mib * MIB), parallel: o.large.parallel, rounds, goal: LARGE_GOAL, rss: false });
+  if (o.small.count > 0) list.push({ name: 'small', count: o.small.count, bytes: Math.round(o.small.mib * MIB), parallel: o.small.parallel, rounds, goal: undefined, rss: false });
+  if (o.bigGib > 0) list.push({ name: 'big', count: 1, bytes: Math.round(o.bigGib * 1024 * MIB), parallel: 1, rounds, goal: undefined, rss: true });
   return list;
 }
 
@@ -213,24 +174,41 @@ function printProfile(dir: string, pid: number, window: TimeWindowUs): void {
   for (const line of profileLines(summariseProfile(parseProfile(readFileSync(file, 'utf8')), [window], ROOT), 12)) out(`    ${line}`);
 }
 
-interface CurlOutcome { elapsedMs: number; syncMs: number; cpuMs: number | undefined; originCpuMs: number | undefined; problems: string[] }
+interface CurlOutcome { figures: RoundFigures['curl']; problems: string[] }
 
 const minus = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined ? undefined : a - b);
 
-/** curl fetches every file into a scratch dir on the same filesystem; the copies are removed after. */
-async function runCurl(env: Env, s: Scenario, files: readonly OriginFile[]): Promise<CurlOutcome> {
+/**
+ * curl fetches every file into a scratch dir on the same filesystem; the copies are removed after.
+ * `md5`: each curl is followed by an md5sum of its file (the --md5-baseline run).
+ */
+async function runCurl(env: Env, s: Scenario, files: readonly OriginFile[], md5 = false): Promise<CurlOutcome> {
   await settle(env, files.map((f) => f.path));
   mkdirSync(env.curlDir, { recursive: true });
+  const loadAvg1 = loadavg()[0];
   const origin0 = processCpuMs(env.originPid);
-  const curl = await runCurlPool(files.map((f) => ({ url: f.url, outPath: join(env.curlDir, f.name), expectedBytes: f.bytes })), s.parallel, abort.signal);
+  const items = files.map((f) => ({ url: f.url, outPath: join(env.curlDir, f.name), expectedBytes: f.bytes }));
+  const curl = await runCurlPool(items, s.parallel, abort.signal, md5 ? CURL_MD5 : 'curl');
   const originCpuMs = minus(processCpuMs(env.originPid), origin0);
   const syncMs = await timeSync(env.curlDir);
-  out(`  curl     ${(curl.elapsedMs / 1000).toFixed(2)} s  ${(s.count * s.bytes / MIB / (curl.elapsedMs / 1000)).toFixed(1)} MiB/s  (sync afterwards ${(syncMs / 1000).toFixed(2)} s)`);
+  out(`  ${md5 ? 'curl+md5' : 'curl    '} ${(curl.elapsedMs / 1000).toFixed(2)} s  ${(s.count * s.bytes / MIB / (curl.elapsedMs / 1000)).toFixed(1)} MiB/s  (sync afterwards ${(syncMs / 1000).toFixed(2)} s)`);
   await rm(env.curlDir, { recursive: true, force: true });
-  return { elapsedMs: curl.elapsedMs, syncMs, cpuMs: curl.curlCpuMs, originCpuMs, problems: curl.failures.map((f) => `curl ${f.url}: ${f.reason}`) };
+  return { figures: { elapsedMs: curl.elapsedMs, syncMs, cpuMs: curl.curlCpuMs, originCpuMs, loadAvg1 }, problems: curl.failures.map((f) => `curl ${f.url}: ${f.reason}`) };
 }
 
-interface OpenvodOutcome { figures: ScenarioResult['openvod']; problems: string[]; rss: RssResult | undefined }
+interface OpenvodOutcome { figures: RoundFigures['openvod']; problems: string[]; rss: RssResult | undefined }
+
+/**
+ * One small pull, end to end, before the clock: the first job of a fresh process pays for
+ * compiling its code (V8 tiers, undici's WASM HTTP parser, the RPC routes' serializers) — a cost
+ * a long-running server pays once in its life, not per file.
+ */
+async function warmUp(client: VodRpcClient, url: string): Promise<void> {
+  const jobs = await submitAll(client, [{ url, bytes: WARMUP_BYTES }], abort.signal);
+  const ends = await waitAll(client, jobs, { pollMs: 20, window: 1, deadlineMs: Date.now() + 60_000, signal: abort.signal });
+  const problems = jobProblems(jobs, ends);
+  if (problems.length > 0) throw new Error(`the warm-up pull failed: ${problems.join('; ')}`);
+}
 
 /** A fresh server ingests every file; its data dir is removed after. */
 async function runOpenvod(env: Env, s: Scenario, files: readonly OriginFile[]): Promise<OpenvodOutcome> {
@@ -240,12 +218,15 @@ async function runOpenvod(env: Env, s: Scenario, files: readonly OriginFile[]): 
   const server = await startOpenvod(env, dataDir, s.parallel, logs);
   const pid = server.child.process.pid as number;
   const client = new VodRpcClient({ endpoint: server.origin, accessKeyId: KEY.accessKeyId, accessKeySecret: KEY.accessKeySecret, method: 'POST' });
+  if (env.warmupUrl !== undefined) await warmUp(client, env.warmupUrl);
+  const loadAvg1 = loadavg()[0];
   const idleRssBytes = currentRss(pid) ?? Number.NaN;
   const hwmReset = s.rss ? resetHighWaterMark(pid) : false;
   const sampler = s.rss ? sampleRss(pid, 100) : undefined;
   const cpu0 = processCpuMs(pid);
   const tools0 = reapedChildrenCpuMs(pid);
   const origin0 = processCpuMs(env.originPid);
+  const sched0 = threadSnapshot(pid);
   const t0 = Date.now();
   const t0Us = monotonicUs();
   const jobs = await submitAll(client, files, abort.signal);
@@ -253,6 +234,7 @@ async function runOpenvod(env: Env, s: Scenario, files: readonly OriginFile[]): 
   const deadlineMs = t0 + 60_000 + (s.count * s.bytes * 1000) / (5 * MIB) + s.count * 2000;
   const ends = await waitAll(client, jobs, { pollMs: POLL_MS, window: POLL_WINDOW, deadlineMs, signal: abort.signal });
   const observedMs = Date.now() - t0;
+  const threads = threadTimes(pid, sched0, threadSnapshot(pid));
   const window: TimeWindowUs = { startUs: t0Us, endUs: monotonicUs() };
   const peaks = sampler?.stop();
   const cpu1 = processCpuMs(pid);
@@ -276,7 +258,7 @@ async function runOpenvod(env: Env, s: Scenario, files: readonly OriginFile[]): 
   return {
     figures: {
       elapsedMs, observedMs, submitMs, serverCpuMs: minus(cpu1, cpu0), mediaToolsCpuMs: minus(tools1, tools0), originCpuMs,
-      phases: summarisePhases(times, jobs.map((j) => j.expectedBytes)),
+      phases: summarisePhases(times, jobs.map((j) => j.expectedBytes)), threads, loadAvg1,
     },
     problems,
     rss,
@@ -284,20 +266,43 @@ async function runOpenvod(env: Env, s: Scenario, files: readonly OriginFile[]): 
 }
 
 async function runScenario(env: Env, s: Scenario): Promise<{ result: ScenarioResult; rss: RssResult | undefined }> {
-  out(`${s.name}: ${s.count} × ${(s.bytes / MIB).toFixed(1)} MiB, ${s.parallel} at a time — generating …`);
+  out(`${s.name}: ${s.count} × ${(s.bytes / MIB).toFixed(1)} MiB, ${s.parallel} at a time${s.rounds > 1 ? `, ${s.rounds} rounds` : ''} — generating …`);
   const files = await generate(env, s);
   try {
-    const curl = await runCurl(env, s, files);
-    const openvod = await runOpenvod(env, s, files);
-    const problems = [...curl.problems, ...openvod.problems];
-    const ratio = curl.elapsedMs / openvod.figures.elapsedMs;
+    const rounds: Array<RoundFigures & { ratio: number; problems: string[]; rss: RssResult | undefined }> = [];
+    for (let r = 0; r < s.rounds; r++) {
+      if (s.rounds > 1) out(`  round ${r + 1}`);
+      // Alternating order, so that a machine growing busier or quieter hits both sides alike.
+      const baselines = async (): Promise<CurlOutcome[]> => [await runCurl(env, s, files), ...(env.md5Baseline ? [await runCurl(env, s, files, true)] : [])];
+      let curls: CurlOutcome[];
+      let openvod: OpenvodOutcome;
+      if (r % 2 === 0) {
+        curls = await baselines();
+        openvod = await runOpenvod(env, s, files);
+      } else {
+        openvod = await runOpenvod(env, s, files);
+        curls = await baselines();
+      }
+      const [curl, curlMd5] = curls as [CurlOutcome, CurlOutcome | undefined];
+      const ratio = (curl.figures.elapsedMs + curl.figures.syncMs) / openvod.figures.elapsedMs;
+      rounds.push({
+        curl: curl.figures, curlMd5: curlMd5?.figures, openvod: openvod.figures, ratio,
+        problems: [...curls.flatMap((c) => c.problems), ...openvod.problems], rss: openvod.rss,
+      });
+    }
+    const median = medianRound(rounds);
+    const problems = rounds.flatMap((r) => r.problems);
+    // RSS: the highest peak of any round.
+    const rss = rounds.map((r) => r.rss).filter((r): r is RssResult => r !== undefined)
+      .sort((a, b) => rssPeakBytes(b.peaks, b.hwmReset) - rssPeakBytes(a.peaks, a.hwmReset))[0];
     return {
       result: {
         name: s.name, files: s.count, bytes: s.count * s.bytes, parallel: s.parallel,
-        curl: { elapsedMs: curl.elapsedMs, syncMs: curl.syncMs, cpuMs: curl.cpuMs, originCpuMs: curl.originCpuMs }, openvod: openvod.figures,
-        goal: s.goal, ratio, verdict: verdictFor(ratio, s.goal, problems.length), problems,
+        curl: median.curl, curlMd5: median.curlMd5, openvod: median.openvod,
+        goal: s.goal, ratio: median.ratio, ratioNoSync: median.curl.elapsedMs / median.openvod.elapsedMs,
+        roundRatios: rounds.map((r) => r.ratio), verdict: verdictFor(median.ratio, s.goal, problems.length), problems,
       },
-      rss: openvod.rss,
+      rss,
     };
   } finally {
     await Promise.all(files.map((f) => rm(f.path, { force: true })));
@@ -318,6 +323,9 @@ async function main(o: Options): Promise<number> {
   const ffmpegPath = ffmpeg.path;
   const ffprobePath = ffprobe.path;
   const seed = await makeSeedMp4(ffmpegPath, join(work, 'seed.mp4'));
+  if (o.warmup) {
+    await writePaddedMp4({ seed, path: join(originDir, 'warmup.mp4'), targetBytes: WARMUP_BYTES, salt: `warmup-${process.pid}`, filler: newFiller(), signal: abort.signal });
+  }
 
   const port = await freePort();
   const origin = spawnNode('origin', ['--import', 'tsx', ORIGIN_SERVER, '--port', String(port), '--dir', originDir], process.env);
@@ -326,10 +334,14 @@ async function main(o: Options): Promise<number> {
   await origin.waitReady(`${originUrl}/healthz`, 30_000);
 
   if (o.cpuProfDir !== undefined) mkdirSync(o.cpuProfDir, { recursive: true });
-  const env: Env = { work, originDir, curlDir: join(work, 'curl'), originUrl, seed, ffprobePath, cache: undefined, cold: o.cold, cpuProfDir: o.cpuProfDir, originPid: origin.process.pid };
+  const env: Env = {
+    work, originDir, curlDir: join(work, 'curl'), originUrl, seed, ffprobePath, cache: undefined, cold: o.cold, cpuProfDir: o.cpuProfDir,
+    warmupUrl: o.warmup ? `${originUrl}/warmup.mp4` : undefined, md5Baseline: o.md5Baseline, originPid: origin.process.pid,
+  };
   out(`bench/ingest: OpenVOD UploadMediaByURL vs curl, same files, same parallelism, same filesystem (${work}); node ${process.version}`);
   out(`server's media tools: ffprobe ${ffprobePath} (${ffprobe.source}), ffmpeg ${ffmpegPath} (${ffmpeg.source})`);
-  out(`order per scenario: curl, then OpenVOD; before each: sync + drop_caches, origin files ${o.cold ? 'left cold' : 'read back into the page cache'}${o.quick ? '; --quick' : ''}`);
+  out(`order per scenario: ${o.rounds > 1 ? `${o.rounds} rounds of curl, OpenVOD then OpenVOD, curl …` : 'curl, then OpenVOD'}; before each: sync + drop_caches, ` +
+    `origin files ${o.cold ? 'left cold' : 'read back into the page cache'}; ${o.warmup ? `each fresh server warmed up by one ${WARMUP_BYTES / MIB} MiB pull before the clock` : 'no warm-up pull'}${o.quick ? '; --quick' : ''}`);
   const results: ScenarioResult[] = [];
   let rss: RssResult | undefined;
   for (const s of scenarios) {
@@ -341,7 +353,10 @@ async function main(o: Options): Promise<number> {
   out();
   out(`page cache before each run: ${env.cache ?? '-'}`);
   for (const line of throughputTable(results)) out(line);
-  out('(ratio = OpenVOD MiB/s ÷ curl MiB/s; "curl+sync" adds the time to flush curl\'s files to disk, which OpenVOD does before it reports SUCCESS)');
+  out('(ratio = OpenVOD MiB/s ÷ curl+sync MiB/s, the verdict\'s measure: "curl+sync" adds the time of a `sync -f` of curl\'s files, so that both sides\' bytes are');
+  out(' on stable storage when their clock stops, as OpenVOD\'s are — fsynced — before it reports SUCCESS; "vs curl" leaves curl\'s bytes in the page cache.');
+  out(' OpenVOD also hashes every byte (MD5) and runs ffprobe and ffmpeg per file, which curl does not' +
+    (o.md5Baseline ? '; "vs curl+md5+sync" compares with curl followed by md5sum of each file, then sync: the same download work.)' : '.)'));
   out();
   for (const r of results) for (const line of detailLines(r)) out(line);
   if (rss) out(rssLine(rss));
@@ -349,12 +364,15 @@ async function main(o: Options): Promise<number> {
   if (invalid) out('INVALID RUN: some download or job failed (see "!" lines); the numbers above do not count.');
   const round = (n: number, d = 3): number | null => (Number.isFinite(n) ? Number(n.toFixed(d)) : null);
   out(JSON.stringify({
-    bench: 'ingest', quick: o.quick, cold: o.cold, pageCache: env.cache,
+    bench: 'ingest', quick: o.quick, cold: o.cold, warmup: o.warmup, rounds: o.rounds, pageCache: env.cache,
     scenarios: results.map((r) => ({
       name: r.name, files: r.files, mib: round(r.bytes / MIB, 1), parallel: r.parallel,
       curlMibPerS: round(r.bytes / MIB / (r.curl.elapsedMs / 1000), 1), curlSyncMibPerS: round(r.bytes / MIB / ((r.curl.elapsedMs + r.curl.syncMs) / 1000), 1),
-      openvodMibPerS: round(r.bytes / MIB / (r.openvod.elapsedMs / 1000), 1), ratio: round(r.ratio), goal: r.goal ?? null, verdict: r.verdict,
-      afterDownloadShare: round(r.openvod.phases.afterShare), problems: r.problems.length,
+      openvodMibPerS: round(r.bytes / MIB / (r.openvod.elapsedMs / 1000), 1), ratio: round(r.ratio), ratioNoSync: round(r.ratioNoSync),
+      roundRatios: r.roundRatios.map((x) => round(x)), goal: r.goal ?? null, verdict: r.verdict,
+      ratioToCurlMd5Sync: r.curlMd5 ? round((r.curlMd5.elapsedMs + r.curlMd5.syncMs) / r.openvod.elapsedMs) : null,
+      afterDownloadShare: round(r.openvod.phases.afterShare), serverMainThreadCpuMs: round(r.openvod.threads?.main.cpuMs ?? Number.NaN, 0),
+      serverMainThreadWaitMs: round(r.openvod.threads?.main.waitMs ?? Number.NaN, 0), problems: r.problems.length,
     })),
     rss: rss ? {
       fileMib: round(rss.fileBytes / MIB, 0), peakMib: round(rssPeakBytes(rss.peaks, rss.hwmReset) / MIB, 1),
@@ -370,11 +388,11 @@ await runBench({
   argv: process.argv.slice(2),
   parse: parseOptions,
   isUsageError: (err) => err instanceof UsageError,
-  // Generous: 3 minutes of fixed costs, then every byte at 5 MiB/s (generated, fetched twice) and 2 s a file.
+  // Generous: 3 minutes of fixed costs, then every byte at 5 MiB/s (generated once, fetched twice a round) and 2 s a file a round.
   budgetMs: (o) => {
     const allBytes = scenariosOf(o).reduce((n, sc) => n + sc.count * sc.bytes, 0);
     const allFiles = scenariosOf(o).reduce((n, sc) => n + sc.count, 0);
-    return 180_000 + (3 * allBytes * 1000) / (5 * MIB) + allFiles * 2000;
+    return 180_000 + o.rounds * 60_000 + ((1 + 2 * o.rounds) * allBytes * 1000) / (5 * MIB) + o.rounds * allFiles * 2000;
   },
   cleanup,
   abort,

@@ -1,16 +1,24 @@
 // Plain-text lines for bench/ingest's report; pure formatting, no I/O.
 import type { PhaseSummary } from './ingest-phases.js';
+import type { ThreadTimes } from './ingest-sched.js';
 import type { RssPeaks } from './rss-sampler.js';
 import type { Verdict } from './report.js';
 
 export const MIB = 1024 * 1024;
 
-export interface ScenarioResult {
-  name: string;
-  files: number;
-  bytes: number;
-  parallel: number;
-  curl: { elapsedMs: number; syncMs: number; cpuMs: number | undefined; originCpuMs: number | undefined };
+/** One curl run and one OpenVOD run of a scenario. */
+export interface RoundFigures {
+  curl: {
+    elapsedMs: number;
+    /** `sync -f` of curl's files afterwards. */
+    syncMs: number;
+    cpuMs: number | undefined;
+    originCpuMs: number | undefined;
+    /** The machine's 1-minute load average when the run started. */
+    loadAvg1: number | undefined;
+  };
+  /** curl, then md5sum of each file (--md5-baseline): the same work as OpenVOD's download. */
+  curlMd5?: RoundFigures['curl'] | undefined;
   openvod: {
     /** First submit → the last job's completed_at_ms. */
     elapsedMs: number;
@@ -23,10 +31,26 @@ export interface ScenarioResult {
     /** The loopback origin's CPU while serving this run. */
     originCpuMs: number | undefined;
     phases: PhaseSummary;
+    /** The server's threads: CPU they got, time they waited for one (Linux). */
+    threads: ThreadTimes | undefined;
+    loadAvg1: number | undefined;
   };
-  /** Throughput goal (OpenVOD / curl), when this scenario has one. */
+}
+
+/** A scenario: its median round's figures, and every round's ratio. */
+export interface ScenarioResult extends RoundFigures {
+  name: string;
+  files: number;
+  bytes: number;
+  parallel: number;
+  /** Throughput goal (OpenVOD / curl+sync), when this scenario has one. */
   goal: number | undefined;
+  /** OpenVOD MiB/s ÷ curl+sync MiB/s (the same durability on both sides), median round. */
   ratio: number;
+  /** OpenVOD MiB/s ÷ curl MiB/s (curl's bytes still in the page cache), same round. */
+  ratioNoSync: number;
+  /** `ratio` of every round, in run order. */
+  roundRatios: number[];
   verdict: Verdict | 'info';
   problems: string[];
 }
@@ -47,19 +71,31 @@ const mibps = (bytes: number, ms: number): number => (ms > 0 ? bytes / MIB / (ms
 const sec = (ms: number | undefined): string => (ms === undefined ? '-' : `${num(ms / 1000, 1)} s`);
 
 export function throughputTable(rows: readonly ScenarioResult[]): string[] {
+  const md5 = rows.some((r) => r.curlMd5 !== undefined);
   const header = `${'scenario'.padEnd(8)} ${'files'.padStart(5)} ${'total MiB'.padStart(9)} ${'par'.padStart(3)} ${'curl MiB/s'.padStart(10)} ` +
-    `${'OpenVOD MiB/s'.padStart(13)} ${'ratio'.padStart(6)} ${'goal'.padStart(6)}  verdict     ${'curl+sync MiB/s'.padStart(15)} ${'ratio'.padStart(6)}`;
+    `${'curl+sync MiB/s'.padStart(15)} ${'OpenVOD MiB/s'.padStart(13)} ${'ratio'.padStart(6)} ${'goal'.padStart(6)}  verdict     ${'vs curl'.padStart(7)}` +
+    (md5 ? ` ${'vs curl+md5+sync'.padStart(16)}` : '');
   return [
     header,
     ...rows.map((r) => {
       const curl = mibps(r.bytes, r.curl.elapsedMs);
       const curlSync = mibps(r.bytes, r.curl.elapsedMs + r.curl.syncMs);
       const ov = mibps(r.bytes, r.openvod.elapsedMs);
+      const sameWork = r.curlMd5 === undefined ? Number.NaN : ov / mibps(r.bytes, r.curlMd5.elapsedMs + r.curlMd5.syncMs);
       return `${r.name.padEnd(8)} ${String(r.files).padStart(5)} ${num(r.bytes / MIB).padStart(9)} ${String(r.parallel).padStart(3)} ${num(curl, 1).padStart(10)} ` +
-        `${num(ov, 1).padStart(13)} ${num(r.ratio, 3).padStart(6)} ${(r.goal === undefined ? '-' : `≥ ${r.goal}`).padStart(6)}  ${r.verdict.padEnd(10)}  ` +
-        `${num(curlSync, 1).padStart(15)} ${num(ov / curlSync, 3).padStart(6)}`;
+        `${num(curlSync, 1).padStart(15)} ${num(ov, 1).padStart(13)} ${num(r.ratio, 3).padStart(6)} ${(r.goal === undefined ? '-' : `≥ ${r.goal}`).padStart(6)}  ` +
+        `${r.verdict.padEnd(10)}  ${num(r.ratioNoSync, 3).padStart(7)}` + (md5 ? ` ${num(sameWork, 3).padStart(16)}` : '');
     }),
   ];
+}
+
+/** The server's threads and the machine's load: what a busy machine took from the numbers. */
+function contentionLine(r: ScenarioResult, indent: string): string | undefined {
+  const t = r.openvod.threads;
+  const load = `load average ${num(r.openvod.loadAvg1, 1)} when OpenVOD started, ${num(r.curl.loadAvg1, 1)} when curl did`;
+  if (t === undefined) return `${indent}  ${load}`;
+  return `${indent}  server threads: main ${sec(t.main.cpuMs)} on a CPU + ${sec(t.main.waitMs)} runnable but waiting for one; ` +
+    `${t.others.threads} others ${sec(t.others.cpuMs)} (+ ${sec(t.others.waitMs)} waiting); ${load}`;
 }
 
 /** Where the time went, per scenario: times, CPU, and the per-job phases from the server's log. */
@@ -67,6 +103,9 @@ export function detailLines(r: ScenarioResult): string[] {
   const p = r.openvod.phases;
   const lines = [
     `${r.name}: curl ${sec(r.curl.elapsedMs)} (+ ${sec(r.curl.syncMs)} for sync to disk), CPU: curl ${sec(r.curl.cpuMs)}, origin ${sec(r.curl.originCpuMs)}`,
+    ...(r.curlMd5 === undefined ? [] : [
+      `${' '.repeat(r.name.length)}  curl+md5sum ${sec(r.curlMd5.elapsedMs)} (+ ${sec(r.curlMd5.syncMs)} for sync to disk), CPU: curl+md5sum ${sec(r.curlMd5.cpuMs)}, origin ${sec(r.curlMd5.originCpuMs)}`,
+    ]),
     `${' '.repeat(r.name.length)}  OpenVOD ${sec(r.openvod.elapsedMs)} to the last SUCCESS (seen by polling at ${sec(r.openvod.observedMs)}; submitting took ${sec(r.openvod.submitMs)}), ` +
       `CPU: server ${sec(r.openvod.serverCpuMs)}, its ffprobe+ffmpeg ${sec(r.openvod.mediaToolsCpuMs)}, origin ${sec(r.openvod.originCpuMs)}`,
   ];
@@ -78,6 +117,11 @@ export function detailLines(r: ScenarioResult): string[] {
     );
   } else {
     lines.push(`${' '.repeat(r.name.length)}  (no per-job phases: the server's info log lines were not seen)`);
+  }
+  const contention = contentionLine(r, ' '.repeat(r.name.length));
+  if (contention !== undefined) lines.push(contention);
+  if (r.roundRatios.length > 1) {
+    lines.push(`${' '.repeat(r.name.length)}  rounds (ratio to curl+sync, in run order): ${r.roundRatios.map((x) => num(x, 3)).join(', ')}; the figures above are the median round's`);
   }
   for (const problem of r.problems.slice(0, 10)) lines.push(`  ! ${problem}`);
   if (r.problems.length > 10) lines.push(`  ! … and ${r.problems.length - 10} more`);
@@ -98,6 +142,12 @@ export function rssLine(r: RssResult): string {
     `highest of ${p.samples} samples every 100 ms ${num((p.peakRssBytes ?? Number.NaN) / MIB)} MiB; idle before the submit ${num(r.idleRssBytes / MIB)} MiB); ` +
     `goal < ${num(r.goalBytes / MIB)} MiB: ${r.verdict}.\n` +
     `child processes (not counted above): ${children || 'none seen'}; at most ${num(p.peakChildrenRssBytes / MIB)} MiB together`;
+}
+
+/** The round whose ratio (to curl+sync) is the median; the lower of the two middle ones for an even count. */
+export function medianRound<T extends { ratio: number }>(rounds: readonly T[]): T {
+  const sorted = [...rounds].sort((a, b) => a.ratio - b.ratio);
+  return sorted[Math.floor((sorted.length - 1) / 2)] as T;
 }
 
 export function verdictFor(ratio: number, goal: number | undefined, problems: number): Verdict | 'info' {
