@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config.js';
 import { eventsCommand } from './events.command.js';
 import { keysCommand } from './keys.command.js';
+import { migrateCommand } from './migrate.command.js';
 import { serveCommand } from './serve.command.js';
 import { uploadCommand } from './upload.command.js';
 
@@ -14,6 +15,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   program.addCommand(keysCommand());
   program.addCommand(eventsCommand());
   program.addCommand(uploadCommand());
+  program.addCommand(migrateCommand());
   try {
     await program.parseAsync([...argv]);
   } catch (err) {
