@@ -98,7 +98,10 @@ function cli(server: TestServer, args: string[]): { status: number | null; stdou
 }
 
 test('past the horizon a delivery is dead, listed, and redelivered through the API and the CLI', async () => {
-  const { server, store, vod } = await setup({ timings: { pollMs: 50, retryDelaysMs: [100], backoffBaseMs: 200, backoffCapMs: 300, retryHorizonMs: 1_000, timeoutMs: 1_000, leaseMs: 3_000 } });
+  // The receiver lives in this process, and cli() blocks it (spawnSync) while the CLI runs: a
+  // redelivery made by the CLI is answered only once it returns, so the delivery timeout must
+  // outlast a slow CLI start, or the attempt times out and, past the short horizon, goes dead.
+  const { server, store, vod } = await setup({ timings: { pollMs: 50, retryDelaysMs: [100], backoffBaseMs: 200, backoffCapMs: 300, retryHorizonMs: 1_000, timeoutMs: 30_000, leaseMs: 40_000 } });
   let healthy = false;
   const r = await receiver({ respond: () => (healthy ? 200 : 503) });
   await vod.call('SetMessageCallback', { CallbackURL: r.url });
