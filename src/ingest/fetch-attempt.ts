@@ -1,8 +1,8 @@
 // One network-level attempt of a download: follow redirects by hand from the source URL (each hop
 // through the SSRF-guarded agent, under a host-limiter slot), then either stream the body onto the
 // staging file or learn that the file is already complete. Throws a FetchError on failure.
-import type { Readable } from 'node:stream';
-import { finished } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Dispatcher } from 'undici';
 import { classifyTransportError } from './fetch-classify.js';
 import { FetchError } from './fetch-errors.js';
@@ -142,24 +142,30 @@ async function transfer(
   state.finalUrl = url.href;
   ctx.progress();
 
-  // Bytes held before this body: `bytes()` trails what was handed over, so count from here.
-  const held = staging.bytes();
   let received = 0;
-  try {
-    await drainInto(res.body, staging, (chunk) => {
-      if (plan.length !== undefined && received + chunk.length > plan.length) {
-        throw new FetchError('DownloadFailed.LengthMismatch', `${describeUrl(url)} sent more than the ${plan.length} bytes it declared`, { retryable: false });
-      }
-      if (held + received + chunk.length > limits.maxBytes) {
-        throw new FetchError('FileSizeExceeded', `The source ${describeUrl(url)} is larger than the limit of ${limits.maxBytes} bytes`);
-      }
+  const store = (chunk: Buffer, callback: (error?: Error | null) => void): void => {
+    if (plan.length !== undefined && received + chunk.length > plan.length) {
+      callback(new FetchError('DownloadFailed.LengthMismatch', `${describeUrl(url)} sent more than the ${plan.length} bytes it declared`, { retryable: false }));
+      return;
+    }
+    if (staging.bytes() + chunk.length > limits.maxBytes) {
+      callback(new FetchError('FileSizeExceeded', `The source ${describeUrl(url)} is larger than the limit of ${limits.maxBytes} bytes`));
+      return;
+    }
+    staging.append(chunk).then(() => {
       received += chunk.length;
-    });
-  } catch (err) {
-    await staging.flush().catch(() => {}); // what was handed over still lands: keep count of it
-    throw err;
-  }
-  await staging.flush();
+      ctx.progress();
+      callback();
+    }, callback);
+  };
+  const sink = new Writable({
+    highWaterMark: 1024 * 1024,
+    write: (chunk: Buffer, _encoding, callback) => store(chunk, callback),
+    // Chunks that queued up while a write was in flight go to disk in one write (up to about
+    // the high-water mark): far fewer syscalls than one per network chunk.
+    writev: (entries, callback) => store(entries.length === 1 ? (entries[0]?.chunk as Buffer) : Buffer.concat(entries.map((e) => e.chunk as Buffer)), callback),
+  });
+  await pipeline(res.body, sink);
   // Every byte that arrived is on disk now; if the body was cut short, fail (and resume) from here.
   const cut = cutShortBy();
   if (cut) throw cut;
@@ -171,28 +177,4 @@ async function transfer(
   if (state.total === undefined || bytes === state.total) return 'complete';
   if (bytes < state.total) return 'partial';
   throw new FetchError('DownloadFailed.LengthMismatch', `${describeUrl(url)} sent ${bytes} bytes for a resource of ${state.total}`, { retryable: false });
-}
-
-/**
- * Reads `body` in flowing mode into `staging`; `admit` sees each chunk first and throws to refuse
- * it (which fails the read). A chunk the staging file cannot take at once pauses the body until
- * it is taken: that is the backpressure. Far cheaper per chunk than piping to a Writable.
- */
-async function drainInto(body: Readable, staging: StagingFile, admit: (chunk: Buffer) => void): Promise<void> {
-  const done = finished(body);
-  body.on('data', (chunk: Buffer) => {
-    try {
-      admit(chunk);
-    } catch (err) {
-      body.destroy(err as Error);
-      return;
-    }
-    if (staging.tryAppend(chunk)) return;
-    body.pause();
-    staging.append([chunk]).then(
-      () => body.resume(),
-      (err: unknown) => body.destroy(err as Error),
-    );
-  });
-  await done;
 }

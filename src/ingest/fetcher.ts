@@ -62,7 +62,7 @@ export interface FetchToFileOptions {
   /** Dispatcher for every request: the SSRF-guarded agent (`createGuardedAgent`). */
   agent: Dispatcher;
   hostLimiter: HostLimiter;
-  /** Called as written bytes reach the staging file (every few hundred KiB) and when it starts over; errors thrown here are ignored. */
+  /** Called after every chunk written and when the file starts over; errors thrown here are ignored. */
   onProgress?(p: FetchProgress): void;
   /** Waits before a retry; must reject when `signal` aborts. */
   sleep?(ms: number, signal: AbortSignal): Promise<void>;
@@ -87,8 +87,7 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<FetchResult
   const { signal } = opts;
   if (signal.aborted) throw cancelledError(signal);
 
-  let progress = (): void => {};
-  const staging = await openStagingFile(opts.file, opts.resume?.bytes ?? 0, signal, { onWritten: () => progress() });
+  const staging = await openStagingFile(opts.file, opts.resume?.bytes ?? 0, signal);
   const state: TransferState = {
     validator: staging.bytes() > 0 ? { etag: opts.resume?.etag, lastModified: opts.resume?.lastModified } : {},
     total: undefined,
@@ -99,7 +98,7 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<FetchResult
     rangeRequests: 0,
     rangeDisabled: false,
   };
-  progress = (): void => {
+  const progress = (): void => {
     try {
       opts.onProgress?.({ bytes: staging.bytes(), total: state.total, validator: { ...state.validator } });
     } catch {
@@ -113,7 +112,7 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<FetchResult
     const attempts = await attemptUntilDone(ctx, state, opts);
     return {
       size: staging.bytes(),
-      md5: await staging.md5(),
+      md5: staging.md5(),
       contentType: state.contentType,
       finalUrl: state.finalUrl,
       etag: state.validator.etag,
