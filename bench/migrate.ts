@@ -7,7 +7,7 @@
 // small: N small media files pulled (UploadMediaByURL). Baseline: a bare client with no ledger
 // (submit every URL in batches of 20, poll GetURLUploadInfos until all end — bench/lib/vod-ingest).
 // Then `openvod migrate --source urls:<list>` against a fresh server: ledger, batches, limits,
-// polling, verification (GetMezzanineInfo per item). Reported: items/s of both, the ratio, the
+// polling (a bare URL list has nothing to verify, so no GetMezzanineInfo). Reported: items/s of both, the ratio, the
 // migrator's own CPU per item and the server's CPU per item in each run (the migrator's extra
 // calls cost the server too). Goal: the migrator ≥ 0.8 of the bare client's items/s.
 // large: N large files (padded MP4s). Baseline: curl fetching them, N at a time; then the bare
@@ -15,8 +15,9 @@
 // parallelism. Goal: the migrator ≥ 0.8 of curl's MiB/s (the migrate/bare ratio says how much of
 // any gap is the migrator's).
 // Before each large run: `sync` + drop_caches when allowed, then the origin files read back into
-// the page cache (as bench/ingest). The migrator's time runs from its `start` event to its summary; its process start-up (module
-// loading, ledger, source) is printed apart — a fixed cost, not a per-item one.
+// the page cache (as bench/ingest). The migrator's time runs from its `start` event to its
+// summary; its process start-up (module loading, ledger, source) is printed apart — a fixed cost,
+// not a per-item one — and so is the CPU it used before `start`.
 // Each OpenVOD run gets a fresh `openvod serve` with worker.concurrency = ingest concurrency =
 // --parallel. The migrator runs with `--rps *=100000` (the published ApsaraVideo limits are its
 // defaults; a local OpenVOD has none) and `--max-in-flight` (default 200, far above what the

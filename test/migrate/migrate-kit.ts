@@ -2,7 +2,7 @@
 // `openvod migrate` CLI as a child process (JSON lines parsed as they arrive), the ledger read
 // back, and the target's videos counted.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,13 +12,9 @@ import type { ItemRow } from '../../src/migrate/ledger/ledger.types.js';
 import { BIN, startTestServer, TEST_KEY_ID, TEST_KEY_SECRET, type TestServer } from '../helpers/server.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const FIXTURE = fileURLToPath(new URL('./migrate-cli.fixture.ts', import.meta.url));
 
-/** `node bin/openvod.js` once src/cli/main.ts registers `migrate`; until then the same command under a test entry. */
-export function cliPrefix(): string[] {
-  const main = readFileSync(join(ROOT, 'src/cli/main.ts'), 'utf8');
-  return main.includes('migrateCommand') ? [BIN] : ['--import', 'tsx', FIXTURE];
-}
+/** `node bin/openvod.js` (it runs the sources through tsx when they are newer than the bundle). */
+export const cliPrefix = (): string[] => [BIN];
 
 export const workDir = (name: string): string => mkdtempSync(join(tmpdir(), `openvod-${name}-`));
 

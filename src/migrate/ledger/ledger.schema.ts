@@ -38,7 +38,8 @@ export const MIGRATIONS: readonly string[] = [
   );
   -- Rows are wide (metadata, URLs): a rowid table keeps secondary-index lookups cheap.
   CREATE INDEX items_by_state ON items (source, state, seq);
-  CREATE INDEX items_by_next ON items (source, state, next_at_ms);
+  -- Covers the check schedule and the pending-backoff queries (no row reads).
+  CREATE INDEX items_by_next ON items (source, state, next_at_ms, item_id);
   CREATE INDEX items_by_job ON items (job_id) WHERE job_id IS NOT NULL;
   CREATE INDEX items_by_video ON items (video_id) WHERE video_id IS NOT NULL;
   CREATE TABLE batches (

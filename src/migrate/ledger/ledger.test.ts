@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { SourceItem } from '../source.js';
 import { LedgerBusyError, MigrateUsageError } from '../migrate.errors.js';
+import { CheckSchedule } from '../run/check-schedule.js';
 import { openLedger, sourceItemOf } from './ledger.js';
 import { LEDGER_SCHEMA_VERSION } from './ledger.schema.js';
 
@@ -56,19 +57,27 @@ test('a line fixed in the list is pending again; --retry-failed leaves the listi
   }
 });
 
-test('backoff, due checks and callbacks making an item due', () => {
+test('backoff, the check schedule, and callbacks making an item due', () => {
   const l = openLedger(file());
   try {
-    l.recordListed('s', [item('a'), item('b')], 1);
+    l.recordListed('s', [item('a'), item('b'), item('c')], 1);
     l.update('s', 'a', { next_at_ms: 100 }, 1);
-    assert.deepEqual(l.takePending('s', 50, 10).map((x) => x.item_id), ['b']);
-    assert.deepEqual(l.takePending('s', 100, 10).map((x) => x.item_id), ['a', 'b']);
+    assert.deepEqual(l.takePending('s', 50, 10).map((x) => x.item_id), ['b', 'c']);
+    assert.deepEqual(l.takePending('s', 100, 10).map((x) => x.item_id), ['a', 'b', 'c']);
+    assert.equal(l.nextPendingAt('s', 50), 100);
     l.update('s', 'b', { state: 'submitted', job_id: 'j1', video_id: 'v1', next_at_ms: 1000 }, 1);
-    assert.equal(l.dueForCheck('s', 500, 10).length, 0);
-    assert.equal(l.nextCheckAt('s'), 1000);
-    assert.equal(l.makeDue({ jobId: 'j1' }), true);
-    assert.deepEqual(l.dueForCheck('s', 500, 10).map((x) => x.item_id), ['b']);
-    assert.equal(l.makeDue({ videoId: 'nope' }), false);
+    l.update('s', 'c', { state: 'submitted', job_id: 'j2', next_at_ms: 200 }, 1);
+    const schedule = new CheckSchedule(l, 's');
+    assert.deepEqual(schedule.due(500, 10).map((x) => x.item_id), ['c']);
+    schedule.later('c', 2000);
+    assert.equal(schedule.due(500, 10).length, 0);
+    assert.equal(schedule.nextAt(), 1000);
+    assert.deepEqual(l.makeDue({ jobId: 'j1' }), ['b']);
+    schedule.refresh(); // the run reads the ledger again each round
+    assert.deepEqual(schedule.due(500, 10).map((x) => x.item_id), ['b']);
+    assert.deepEqual(l.makeDue({ videoId: 'nope' }), []);
+    schedule.reset('c');
+    assert.deepEqual(schedule.due(500, 10).map((x) => x.item_id), ['b', 'c']);
   } finally {
     l.close();
   }

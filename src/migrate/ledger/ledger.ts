@@ -119,21 +119,20 @@ function createLedger(db: Database.Database) {
     pending: db.prepare<[string, number, number], ItemRow>(
       `SELECT * FROM items WHERE source = ? AND state = 'pending' AND (next_at_ms IS NULL OR next_at_ms <= ?) ORDER BY seq LIMIT ?`),
     nextPendingAt: db.prepare<[string, number], { at: number | null }>(`SELECT MIN(next_at_ms) AS at FROM items WHERE source = ? AND state = 'pending' AND next_at_ms > ?`),
-    hasPendingNow: db.prepare<[string, number], { n: number }>(
-      `SELECT COUNT(*) AS n FROM (SELECT 1 FROM items WHERE source = ? AND state = 'pending' AND (next_at_ms IS NULL OR next_at_ms <= ?) LIMIT 1)`),
+    pendingNow: db.prepare<[string, number, number], { n: number }>(
+      `SELECT COUNT(*) AS n FROM (SELECT 1 FROM items WHERE source = ? AND state = 'pending' AND (next_at_ms IS NULL OR next_at_ms <= ?) LIMIT ?)`),
     inState: db.prepare<[string, string], ItemRow>('SELECT * FROM items WHERE source = ? AND state = ? ORDER BY seq'),
     idsInState: db.prepare<[string, string], { item_id: string }>('SELECT item_id FROM items WHERE source = ? AND state = ?'),
     knownBytes: db.prepare<[string], { bytes: number | null }>('SELECT SUM(source_size) AS bytes FROM items WHERE source = ?'),
     anyUnfinished: db.prepare<[string], { n: number }>(
       `SELECT COUNT(*) AS n FROM (SELECT 1 FROM items WHERE source = ? AND state IN ('pending', 'submitting', 'submitted') LIMIT 1)`),
     countState: db.prepare<[string, string], { n: number }>('SELECT COUNT(*) AS n FROM items WHERE source = ? AND state = ?'),
-    // A submitted row always has a next check time (0 = now).
-    due: db.prepare<[string, number, number], ItemRow>(
-      `SELECT * FROM items WHERE source = ? AND state = 'submitted' AND next_at_ms <= ? ORDER BY next_at_ms LIMIT ?`),
-    nextCheckAt: db.prepare<[string], { at: number | null }>(`SELECT MIN(next_at_ms) AS at FROM items WHERE source = ? AND state = 'submitted'`),
+    submitted: db.prepare<[string], { rid: number; item_id: string; next_at_ms: number | null }>(
+      `SELECT rowid AS rid, item_id, next_at_ms FROM items WHERE source = ? AND state = 'submitted'`),
+    byRowids: db.prepare<[string], ItemRow>('SELECT * FROM items WHERE rowid IN (SELECT value FROM json_each(?))'),
     stateCounts: db.prepare<[string], { state: ItemState; n: number }>('SELECT state, COUNT(*) AS n FROM items WHERE source = ? GROUP BY state'),
-    dueByJob: db.prepare(`UPDATE items SET next_at_ms = 0 WHERE job_id = ? AND state = 'submitted'`),
-    dueByVideo: db.prepare(`UPDATE items SET next_at_ms = 0 WHERE video_id = ? AND state = 'submitted'`),
+    dueByJob: db.prepare<[string], { item_id: string }>(`UPDATE items SET next_at_ms = 0 WHERE job_id = ? AND state = 'submitted' RETURNING item_id`),
+    dueByVideo: db.prepare<[string], { item_id: string }>(`UPDATE items SET next_at_ms = 0 WHERE video_id = ? AND state = 'submitted' RETURNING item_id`),
     resetFailed: db.prepare(`UPDATE items SET state = 'pending', stale_video_id = COALESCE(video_id, stale_video_id), video_id = NULL,
         job_id = NULL, session_id = NULL, submitted_url = NULL, error_code = NULL, error_message = NULL,
         pushed_size = NULL, pushed_md5 = NULL, target_size = NULL, target_md5 = NULL, target_duration_s = NULL, target_status = NULL,
@@ -231,7 +230,8 @@ function createLedger(db: Database.Database) {
 
     /** Pending items whose backoff (if any) has passed, in listing order. */
     takePending: (source: string, nowMs: number, limit: number): ItemRow[] => stmt.pending.all(source, nowMs, limit),
-    hasPendingNow: (source: string, nowMs: number): boolean => (stmt.hasPendingNow.get(source, nowMs)?.n ?? 0) > 0,
+    /** Pending items due now, counted up to `limit` (from the index alone). */
+    countPendingNow: (source: string, nowMs: number, limit: number): number => stmt.pendingNow.get(source, nowMs, limit)?.n ?? 0,
     /** When the next pending item's backoff ends (items already due are not counted). */
     nextPendingAt: (source: string, nowMs: number): number | undefined => stmt.nextPendingAt.get(source, nowMs)?.at ?? undefined,
     inState: (source: string, state: ItemState): ItemRow[] => stmt.inState.all(source, state),
@@ -252,15 +252,15 @@ function createLedger(db: Database.Database) {
     },
     /** Whether any item of the source is pending, being submitted or on the target (without counting them all). */
     hasUnfinished: (source: string): boolean => (stmt.anyUnfinished.get(source)?.n ?? 0) > 0,
-    /** Submitted items due for a check. */
-    dueForCheck: (source: string, nowMs: number, limit: number): ItemRow[] => stmt.due.all(source, nowMs, limit),
-    nextCheckAt: (source: string): number | undefined => stmt.nextCheckAt.get(source)?.at ?? undefined,
-    /** A callback told of this job or video: check its item now. Returns whether one matched. */
-    makeDue(ids: { jobId?: string | undefined; videoId?: string | undefined }): boolean {
-      let n = 0;
-      if (ids.jobId) n += stmt.dueByJob.run(ids.jobId).changes;
-      if (ids.videoId) n += stmt.dueByVideo.run(ids.videoId).changes;
-      return n > 0;
+    /** The submitted items with their recorded next check (the run keeps later ones in memory: CheckSchedule). */
+    submitted: (source: string): Array<{ rid: number; item_id: string; next_at_ms: number | null }> => stmt.submitted.all(source),
+    byRowids: (rids: readonly number[]): ItemRow[] => (rids.length === 0 ? [] : stmt.byRowids.all(JSON.stringify(rids))),
+    /** A callback told of this job or video: its item is due now. Returns the items that matched. */
+    makeDue(ids: { jobId?: string | undefined; videoId?: string | undefined }): string[] {
+      const matched: string[] = [];
+      if (ids.jobId) matched.push(...stmt.dueByJob.all(ids.jobId).map((r) => r.item_id));
+      if (ids.videoId) matched.push(...stmt.dueByVideo.all(ids.videoId).map((r) => r.item_id));
+      return matched;
     },
     /** `--retry-failed`: failed items become pending; their failed attempt's video is remembered for deletion. */
     resetFailed: (source: string, nowMs: number): number => stmt.resetFailed.run(nowMs, source).changes,

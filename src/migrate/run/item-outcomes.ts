@@ -11,6 +11,7 @@ export function markSubmitted(ctx: RunContext, row: ItemRow, ids: { jobId?: stri
   ctx.ledger.update(ctx.spec, row.item_id, {
     state: 'submitted', job_id: ids.jobId ?? row.job_id, video_id: ids.videoId ?? row.video_id, next_at_ms: now + ctx.options.pollIntervalMs,
   }, now);
+  ctx.schedule.reset(row.item_id);
   if (how !== undefined) ctx.emit({ type: 'recovered', itemId: row.item_id, jobId: ids.jobId, videoId: ids.videoId ?? row.video_id ?? undefined, how });
   else ctx.emit({ type: 'submitted', itemId: row.item_id, attempt: row.attempts, jobId: ids.jobId, videoId: ids.videoId ?? row.video_id ?? undefined });
 }
@@ -49,12 +50,13 @@ export function nextCheckDelayMs(pollIntervalMs: number, inFlightMs: number): nu
   return Math.max(pollIntervalMs, Math.min(4 * pollIntervalMs, Math.floor(inFlightMs / 16)));
 }
 
+/** Not finished yet: checked again later; the ledger is written only when something changed. */
 export function checkLater(ctx: RunContext, row: ItemRow, patch: { jobId?: string | undefined; videoId?: string | undefined; status?: string | undefined } = {}): void {
   const now = ctx.now();
-  ctx.ledger.update(ctx.spec, row.item_id, {
-    next_at_ms: now + nextCheckDelayMs(ctx.options.pollIntervalMs, now - (row.submitted_at_ms ?? now)),
-    job_id: patch.jobId, video_id: patch.videoId, target_status: patch.status,
-  }, now);
+  ctx.schedule.later(row.item_id, now + nextCheckDelayMs(ctx.options.pollIntervalMs, now - (row.submitted_at_ms ?? now)));
+  const changed = (patch.jobId !== undefined && patch.jobId !== row.job_id) || (patch.videoId !== undefined && patch.videoId !== row.video_id)
+    || (patch.status !== undefined && patch.status !== row.target_status);
+  if (changed) ctx.ledger.update(ctx.spec, row.item_id, { job_id: patch.jobId, video_id: patch.videoId, target_status: patch.status }, now);
 }
 
 interface Mezzanine { Size?: unknown; FileMD5?: unknown; Duration?: unknown; Status?: unknown }

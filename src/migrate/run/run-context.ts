@@ -8,6 +8,7 @@ import type { TargetPlacement } from '../submission.js';
 import type { Target } from '../target/target-client.js';
 import type { CategoryResolver } from '../categories.js';
 import type { Uploader } from '../../sdk/index.js';
+import type { CheckSchedule } from './check-schedule.js';
 
 export interface RunOptions {
   readonly method: MigrationMethod;
@@ -61,4 +62,6 @@ export interface RunContext {
   /** push only. */
   readonly uploader?: Uploader | undefined;
   readonly hooks: RunHooks;
+  /** Later checks of submitted items (in memory). */
+  readonly schedule: CheckSchedule;
 }

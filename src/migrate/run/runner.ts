@@ -19,6 +19,7 @@ import { pushMethod } from '../methods/push.method.js';
 import { registerMethod } from '../methods/register.method.js';
 import type { RunContext, RunHooks, RunOptions } from './run-context.js';
 import { CallbackNotices } from './callback-notices.js';
+import { CheckSchedule } from './check-schedule.js';
 import { listIntoLedger } from './listing.js';
 import { Wakeup } from './wakeup.js';
 
@@ -73,9 +74,10 @@ export async function runMigration(deps: RunDeps, options: RunOptions): Promise<
   const stop = new AbortController();
   const signal = AbortSignal.any([deps.signal, stop.signal]);
   let stopError: Error | undefined;
+  const schedule = new CheckSchedule(deps.ledger, spec);
   const ctx: RunContext = {
     source: deps.source, spec, ledger: deps.ledger, target: deps.target, options, emit: deps.emit, now, signal,
-    categories: createCategoryResolver(deps.target), callbackUrl: deps.callbacks?.url, uploader: deps.uploader, hooks: deps.hooks ?? {},
+    categories: createCategoryResolver(deps.target), callbackUrl: deps.callbacks?.url, uploader: deps.uploader, hooks: deps.hooks ?? {}, schedule,
   };
   const driver = driverFor(ctx);
   const { ledger } = deps;
@@ -107,7 +109,7 @@ export async function runMigration(deps: RunDeps, options: RunOptions): Promise<
   ledger.setMeta('last_run', JSON.stringify({ source: spec, method: options.method, at: new Date(now()).toISOString() }));
   if (options.retryFailed) ledger.resetFailed(spec, now());
   deps.emit({ type: 'start', source: spec, method: options.method, counts: ledger.counts(spec), knownBytes: ledger.knownBytes(spec), callbackUrl: deps.callbacks?.url });
-  const notices = new CallbackNotices(ledger, now);
+  const notices = new CallbackNotices(ledger, schedule, now);
   const unsubscribe = deps.callbacks?.subscribe((ids) => {
     if (notices.receive(ids)) wake.notify();
   });
@@ -141,11 +143,15 @@ export async function runMigration(deps: RunDeps, options: RunOptions): Promise<
     for (;;) {
       if (signal.aborted || submitsRunning >= driver.parallelSubmits) return true;
       const leftovers = ledger.idsInState(spec, 'submitting').filter((id) => !active.has(id)).length;
-      const capacity = options.maxInFlight - ledger.count(spec, 'submitted') - leftovers - active.size;
+      const capacity = options.maxInFlight - schedule.size() - leftovers - active.size;
       if (capacity <= 0) return true;
+      // Counted from the index first (items being submitted may still show as pending: counted
+      // out, which can only underestimate); the rows themselves are read when a batch goes out.
+      const available = ledger.countPendingNow(spec, now(), driver.batchSize + active.size) - active.size;
+      if (available <= 0) return false;
+      if (available > capacity && capacity < threshold) return true; // wait for room for a fuller batch
       const rows = ledger.takePending(spec, now(), driver.batchSize + active.size).filter((r) => !active.has(r.item_id));
       if (rows.length === 0) return false;
-      if (rows.length > capacity && capacity < threshold) return true; // wait for room for a fuller batch
       const take = rows.slice(0, Math.min(driver.batchSize, capacity));
       for (const r of take) active.add(r.item_id);
       submitsRunning++;
@@ -163,7 +169,7 @@ export async function runMigration(deps: RunDeps, options: RunOptions): Promise<
 
   function launchChecks(): void {
     if (checking || signal.aborted) return;
-    const due = ledger.dueForCheck(spec, now(), driver.checkBatchSize * 8);
+    const due = schedule.due(now(), driver.checkBatchSize * 8);
     if (due.length === 0) return;
     checking = true;
     const groups: ItemRow[][] = [];
@@ -172,10 +178,7 @@ export async function runMigration(deps: RunDeps, options: RunOptions): Promise<
       if (halt(e)) return;
       deps.emit({ type: 'warning', message: `checking ${g.length} item(s) failed: ${errorMessageOf(e)}` });
       const later = now() + options.pollIntervalMs;
-      for (const r of g) {
-        const cur = ledger.get(spec, r.item_id);
-        if (cur?.state === 'submitted' && (cur.next_at_ms ?? 0) <= now()) ledger.update(spec, r.item_id, { next_at_ms: later }, now());
-      }
+      for (const r of g) schedule.later(r.item_id, later);
     }))).then(() => undefined).finally(() => {
       checking = false;
     }));
@@ -204,6 +207,7 @@ export async function runMigration(deps: RunDeps, options: RunOptions): Promise<
     let lastRecovery = now();
     while (!signal.aborted) {
       notices.retry();
+      schedule.refresh();
       const full = launchSubmissions();
       launchChecks();
       if (now() - lastRecovery >= options.pollIntervalMs) {
@@ -216,7 +220,7 @@ export async function runMigration(deps: RunDeps, options: RunOptions): Promise<
       // in-flight window, a check still running.
       const next = Math.min(
         full ? Infinity : (ledger.nextPendingAt(spec, now()) ?? Infinity),
-        checking ? Infinity : (ledger.nextCheckAt(spec) ?? Infinity),
+        checking ? Infinity : (schedule.nextAt() ?? Infinity),
         lastRecovery + options.pollIntervalMs,
       );
       await wake.wait(Math.min(options.pollIntervalMs, Math.max(MIN_SLEEP_MS, next - now())), signal);
