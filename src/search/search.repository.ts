@@ -25,6 +25,8 @@ export interface VideoQuery {
   readonly after?: SortPosition | undefined;
   /** SQLite: looked-up candidates of a fuzzy condition, which then drive the query (fuzzy-driver.ts). */
   readonly driver?: FuzzyDriver | undefined;
+  /** Sort the matches rather than walk a sort index looking for them (see search.service.ts). */
+  readonly sortMatches?: boolean | undefined;
 }
 
 function matching(db: Db, dialect: Dialect, q: VideoQuery) {
@@ -50,7 +52,10 @@ function orderedPage(db: Db, dialect: Dialect, q: VideoQuery, page: PageWindow) 
   const opts = { driver: q.driver };
   const last = q.sort[q.sort.length - 1] as SortKey;
   let b = matching(db, dialect, q).selectAll('videos');
-  for (const key of q.sort) b = b.orderBy(columnSql(key.column, dialect, opts), key.desc ? 'desc' : 'asc');
+  for (const key of q.sort) {
+    const col = columnSql(key.column, dialect, opts);
+    b = b.orderBy(q.sortMatches ? sql`${col} + 0` : col, key.desc ? 'desc' : 'asc');
+  }
   b = b.orderBy(columnSql('video_id', dialect, opts), last.desc ? 'desc' : 'asc').limit(page.limit);
   return page.offset > 0 ? b.offset(page.offset) : b;
 }
@@ -85,13 +90,6 @@ export async function findVideoPageCounted(db: Db, dialect: Dialect, q: VideoQue
 
 export async function countVideos(db: Db, dialect: Dialect, q: VideoQuery): Promise<number> {
   const [r] = await runPlannedForValues(db, matching(db, dialect, q).select((eb) => eb.fn.countAll<number>().as('n')));
-  return Number(r?.n ?? 0);
-}
-
-/** The number of matches, counting no further than `limit` (a cheap probe of a range's width). */
-export async function countUpTo(db: Db, dialect: Dialect, q: VideoQuery, limit: number): Promise<number> {
-  const inner = matching(db, dialect, q).select(sql<number>`1`.as('one')).limit(limit);
-  const [r] = await runPlannedForValues(db, db.selectFrom(inner.as('probe')).select((eb) => eb.fn.countAll<number>().as('n')));
   return Number(r?.n ?? 0);
 }
 

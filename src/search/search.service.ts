@@ -24,7 +24,7 @@ import { ApiError, invalid } from '../domain/errors.js';
 import type { Store } from '../store/db.js';
 import { checkMatch, type VideoFilter } from './match-check.js';
 import { parseMatch } from './match-parser.js';
-import { findFuzzyDriver } from './fuzzy-driver.js';
+import { findFuzzyDriver, requiredContains } from './fuzzy-driver.js';
 import { countVideos, findVideoPage, findVideoPageCounted, newestCreationMs, type VideoQuery, type VideoRecord } from './search.repository.js';
 import type { SearchRequest } from './search.request.js';
 import { cursorAtOrBefore, findScroll, furthestRows, insertScroll, purgeExpiredScrolls, type ScrollRow, saveCursor } from './scroll.repository.js';
@@ -55,8 +55,12 @@ export async function searchVideos(store: Store, req: SearchRequest, nowMs: numb
   }
   const scrollable = sort.length === 1;
   const boundMs = scrollable ? await newestCreationMs(store.db) : undefined;
-  const plain: VideoQuery = { filter, sort, boundMs };
-  const q: VideoQuery = { ...plain, driver: await findFuzzyDriver(store, plain) };
+  // Postgres estimates a LIKE '%word%' from a sample; asked for 20 rows in CreationTime order it
+  // may walk that index hoping to meet them soon, and for a rare word read the library. A page
+  // of matches is never dearer to sort than the Total that is counted beside it, so in page mode
+  // a fuzzy search sorts its matches. (SQLite: fuzzy-driver.ts.)
+  const sortMatches = store.dialect === 'postgres' && requiredContains(filter).length > 0;
+  const q: VideoQuery = { filter, sort, boundMs, sortMatches, driver: await findFuzzyDriver(store, filter) };
   const offset = (pageNo - 1) * req.pageSize;
   const { rows, total } = await pageAndTotal(store, q, offset, req.pageSize);
   if (!scrollable || rows.length === 0) return { total, rows, scrollToken: undefined };
@@ -74,19 +78,19 @@ export async function searchVideos(store: Store, req: SearchRequest, nowMs: numb
 }
 
 /**
- * The page and the count of all matches. On Postgres they run at once on two connections (the
- * count is most of the work of a fuzzy search, and the server has cores to spare). On SQLite,
- * when a fuzzy driver bounds the matches, one query reads the page and counts them; otherwise a
- * short page is its own count, and anything else is counted after.
+ * The page and the count of all matches. When every match is read anyway — a fuzzy search, whose
+ * matches are sorted (Postgres) or driven by their looked-up candidates (SQLite) — one query reads
+ * the page and counts them. Otherwise, on Postgres the two run at once on two connections; on
+ * SQLite a short page is its own count, and anything else is counted after.
  */
 async function pageAndTotal(store: Store, q: VideoQuery, offset: number, pageSize: number): Promise<{ rows: VideoRecord[]; total: number }> {
   const { db, dialect } = store;
   const page = { offset, limit: pageSize };
-  if (dialect === 'postgres') {
+  if (dialect === 'postgres' && !q.sortMatches) {
     const [rows, total] = await Promise.all([findVideoPage(db, dialect, q, page), countVideos(db, dialect, q)]);
     return { rows, total };
   }
-  if (q.driver) {
+  if (q.driver || q.sortMatches) {
     const counted = await findVideoPageCounted(db, dialect, q, page);
     return { rows: counted.rows, total: counted.total ?? (offset === 0 ? 0 : await countVideos(db, dialect, q)) };
   }
@@ -107,8 +111,7 @@ async function continueScroll(store: Store, req: SearchRequest, token: string, n
   if (skip > SCROLL_WINDOW_ROWS) {
     throw invalid('PageNo', `With a ScrollToken a page may start at most ${SCROLL_WINDOW_ROWS} results after one already read; read the pages in between first.`);
   }
-  const plain: VideoQuery = { filter, sort, boundMs: scroll.bound_ms ?? undefined, after: cursor };
-  const q: VideoQuery = { ...plain, driver: await findFuzzyDriver(store, plain) };
+  const q: VideoQuery = { filter, sort, boundMs: scroll.bound_ms ?? undefined, after: cursor, driver: await findFuzzyDriver(store, filter) };
   const rows = await findVideoPage(store.db, store.dialect, q, { offset: skip, limit: req.pageSize });
   if (rows.length === 0) return { total: scroll.total, rows, scrollToken: undefined };
   const last = rows[rows.length - 1] as VideoRecord;

@@ -8,9 +8,9 @@
 //   `LIKE '%…%'` (ASCII-case-insensitive in SQLite) decides. FTS5 trigrams need at least 3
 //   characters: a shorter value skips the index and scans (correct, slower on a big library).
 //   When a fuzzy condition is required and has few candidates (fuzzy-driver.ts), its candidates
-//   are looked up once and passed as a list instead; when they should drive the query, the other
-//   columns are written `+videos.col` so that SQLite's planner, which can't see how selective an
-//   FTS query is, doesn't walk a wide B-tree range instead.
+//   are looked up once and passed as a list that drives the query: the other columns are written
+//   `+videos.col` so that SQLite's planner, which can't see how selective an FTS query is, doesn't
+//   walk a wide B-tree range instead.
 // - Postgres: `translate(col, 'A…Z', 'a…z') LIKE '%…%'` — the ASCII-lowercased column, exactly the
 //   expression of the pg_trgm GIN index, so the index serves it. (lower()/ILIKE would fold
 //   non-ASCII letters too, by locale, and answer differently from SQLite.) pg_trgm can't use a
@@ -26,8 +26,6 @@ export type ContainsFilter = Extract<VideoFilter, { type: 'contains' }>;
 export interface FuzzyDriver {
   readonly node: ContainsFilter;
   readonly rowids: readonly number[];
-  /** The candidates drive the query: the other columns are kept off their indexes. */
-  readonly drive: boolean;
 }
 
 export const PG_ASCII_LOWER_FROM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
@@ -49,7 +47,7 @@ export interface FilterSqlOptions {
 
 /** A column of videos as the query should reference it: `+videos.col` keeps SQLite off its index. */
 export function columnSql(column: VideoColumn | 'rowid', dialect: Dialect, opts: FilterSqlOptions): RawBuilder<unknown> {
-  return opts.driver?.drive && dialect === 'sqlite' ? sql.raw(`+videos.${column}`) : sql.ref(`videos.${column}`);
+  return opts.driver && dialect === 'sqlite' ? sql.raw(`+videos.${column}`) : sql.ref(`videos.${column}`);
 }
 
 export function filterSql(filter: VideoFilter, dialect: Dialect, opts: FilterSqlOptions = {}): Expression<SqlBool> {

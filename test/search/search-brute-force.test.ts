@@ -84,17 +84,17 @@ describe(`SearchMedia vs brute force (${testDialect})`, () => {
     }
   });
 
-  test('looked-up fuzzy candidates, driving the query or filtering it (SQLite), give the same rows', async () => {
+  test('with and without looked-up fuzzy candidates driving the query (SQLite), the same rows', async () => {
     const r = seededRandom(testSeed(1234));
     let driven = 0;
     for (let i = 0; i < 300; i++) {
       const q = randomQuery(r, rows, cateIds);
       const filter = checkMatch(parseMatch(q.match));
       const sort = [{ field: 'CreationTime', column: 'created_at_ms', desc: r.chance(0.5) }] as const;
-      const found = await findFuzzyDriver(t.store, { filter, sort });
+      const found = await findFuzzyDriver(t.store, filter);
       const page = { offset: 0, limit: 1000 };
       const plain = await findVideoPage(t.store.db, t.store.dialect, { filter, sort }, page);
-      for (const driver of found ? [{ ...found, drive: true }, { ...found, drive: false }] : []) {
+      for (const driver of found ? [found] : []) {
         driven++;
         const withDriver = await findVideoPage(t.store.db, t.store.dialect, { filter, sort, driver }, page);
         assert.deepEqual(withDriver.map((v) => v.video_id), plain.map((v) => v.video_id), q.match);
@@ -104,6 +104,6 @@ describe(`SearchMedia vs brute force (${testDialect})`, () => {
       }
       assert.deepEqual(plain.map((v) => v.video_id).sort(), rows.filter(q.pred).map((v) => v.video_id).sort(), q.match);
     }
-    if (testDialect === 'sqlite') assert.ok(driven > 60, `only ${driven / 2} queries had a driver`);
+    if (testDialect === 'sqlite') assert.ok(driven > 30, `only ${driven} queries had a driver`);
   });
 });
