@@ -126,7 +126,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       app = a;
       url = await a.listen({ host: config.host, port: config.port });
       const timer = setInterval(() => {
-        purgeExpiredNonces(store.db, clock()).catch((err: unknown) => log.warn({ err }, 'nonce purge failed'));
+        purgeExpiredNonces(store.nonces, clock()).catch((err: unknown) => log.warn({ err }, 'nonce purge failed'));
         // Upload credentials a day past expiry, and multipart uploads nobody finished.
         purgeExpiredCredentials(store.db, clock(), 86_400_000).catch((err: unknown) => log.warn({ err }, 'upload credential purge failed'));
         sweepStaleUploads(deps, clock()).catch((err: unknown) => log.warn({ err }, 'stale multipart upload sweep failed'));

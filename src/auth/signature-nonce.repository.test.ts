@@ -1,18 +1,21 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openStore, type Store } from '../store/db.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NONCE_FILE, openStore, type Store } from '../store/db.js';
 import { createTestStore, testDialect } from '../../test/helpers/store.js';
 import { MAX_NONCES_PER_STATEMENT, type NonceClaim, purgeExpiredNonces, recordNonces } from './signature-nonce.repository.js';
 
 const TTL = 1_800_000;
 let t: Awaited<ReturnType<typeof createTestStore>>;
-let db: Store['db'];
+let db: Store['nonces'];
 let seq = 0;
 const fresh = (): string => `nonce-${process.pid}-${++seq}`;
 
 before(async () => {
   t = await createTestStore();
-  db = t.store.db;
+  db = t.store.nonces;
 });
 after(async () => t?.cleanup());
 
@@ -60,7 +63,7 @@ test(`two connections racing for the same nonces: each is fresh exactly once (${
     const claims = (order: string[]) => order.map((nonce) => ({ accessKeyId: 'race', nonce }));
     const rounds = await Promise.all([
       recordNonces(db, claims(nonces), now, TTL),
-      recordNonces(other.db, claims([...nonces].reverse()), now, TTL),
+      recordNonces(other.nonces, claims([...nonces].reverse()), now, TTL),
       recordNonces(db, claims(nonces.slice(10, 30)), now, TTL),
     ]);
     for (const nonce of nonces) {
@@ -83,4 +86,26 @@ test(`purgeExpiredNonces removes only expired rows (${testDialect})`, async () =
   await recordNonces(db, [{ accessKeyId: 'k4', nonce: kept }], now, 1000);
   assert.ok((await purgeExpiredNonces(db, now)) >= 1);
   assert.deepEqual(await recordNonces(db, [{ accessKeyId: 'k4', nonce: kept }, { accessKeyId: 'k4', nonce: old }], now, 1000), ['used', 'fresh']);
+});
+
+test('SQLite: nonces outlive the process that wrote them; a damaged nonce file is replaced by an empty one', { skip: testDialect !== 'sqlite' }, async () => {
+  const now = Date.now();
+  const n = fresh();
+  assert.deepEqual(await recordNonces(db, [{ accessKeyId: 'k5', nonce: n }], now, TTL), ['fresh']);
+  const reopened = openStore({ databaseUrl: undefined, dataDir: t.dataDir });
+  try {
+    assert.deepEqual(await recordNonces(reopened.nonces, [{ accessKeyId: 'k5', nonce: n }], now, TTL), ['used']);
+  } finally {
+    await reopened.close();
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'openvod-nonce-'));
+  writeFileSync(join(dir, NONCE_FILE), Buffer.alloc(8192, 0x5a)); // not a database at all
+  const damaged = openStore({ databaseUrl: undefined, dataDir: dir });
+  try {
+    assert.deepEqual(await recordNonces(damaged.nonces, [{ accessKeyId: 'k5', nonce: n }], now, TTL), ['fresh']);
+    assert.deepEqual(await recordNonces(damaged.nonces, [{ accessKeyId: 'k5', nonce: n }], now, TTL), ['used']);
+  } finally {
+    await damaged.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestStore, testDialect } from '../../test/helpers/store.js';
+import { sql } from 'kysely';
+import { openStore } from './db.js';
 import { migrateToLatest } from './migrate.js';
 
 test(`migrations run and are idempotent (${testDialect})`, async () => {
@@ -14,6 +16,33 @@ test(`migrations run and are idempotent (${testDialect})`, async () => {
     assert.equal(row.created_at_ms, now);
     assert.equal(typeof row.parent_id, 'number');
   } finally {
+    await t.cleanup();
+  }
+});
+
+// SQLite: rows are read as arrays and made into objects by db.ts (CachedStatement).
+test('SQLite rows come back as plain objects, also after another process changed the table', { skip: testDialect !== 'sqlite' }, async () => {
+  const t = await createTestStore();
+  const other = openStore({ databaseUrl: t.databaseUrl, dataDir: t.dataDir });
+  try {
+    const { db } = t.store;
+    await sql`create table probe_rows (id integer primary key, a text, b integer)`.execute(db);
+    await sql`insert into probe_rows (id, a, b) values (1, 'x', 10), (2, 'y', null)`.execute(db);
+    const read = () => sql<Record<string, unknown>>`select * from probe_rows order by id`.execute(db).then((r) => r.rows);
+    assert.deepEqual(await read(), [{ id: 1, a: 'x', b: 10 }, { id: 2, a: 'y', b: null }]);
+    // Same names twice (a join would do it): the last one wins, as before; a `__proto__` column is a plain field.
+    const same = await sql<Record<string, unknown>>`select a as v, b as v, a as "__proto__" from probe_rows where id = 1`.execute(db);
+    assert.deepEqual(same.rows, [Object.fromEntries([['v', 10], ['__proto__', 'x']])]);
+    assert.equal(Object.getPrototypeOf(same.rows[0]), Object.prototype);
+    // The cached statement sees a column added by another connection.
+    await sql`alter table probe_rows add column c text default 'new'`.execute(other.db);
+    assert.deepEqual(await read(), [{ id: 1, a: 'x', b: 10, c: 'new' }, { id: 2, a: 'y', b: null, c: 'new' }]);
+    // Rows streamed one by one are objects too.
+    const streamed: unknown[] = [];
+    for await (const row of db.selectFrom('probe_rows' as never).selectAll().stream()) streamed.push(row);
+    assert.deepEqual(streamed, await read());
+  } finally {
+    await other.close();
     await t.cleanup();
   }
 });

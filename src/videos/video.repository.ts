@@ -1,5 +1,6 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Database, VideoTable } from '../store/schema.js';
+import { preparedQuery } from '../store/db.js';
 
 export type VideoRow = Selectable<VideoTable> & { cate_name: string | null };
 type Db = Kysely<Database> | Transaction<Database>;
@@ -11,8 +12,12 @@ const base = (db: Db) =>
     .selectAll('videos')
     .select('categories.cate_name');
 
+// The hot read of GetVideoInfo/GetPlayInfo: built and compiled once per database handle.
+const findVideoQuery = preparedQuery((db, videoId: string) => base(db).where('videos.video_id', '=', videoId));
+
 export async function findVideo(db: Db, videoId: string): Promise<VideoRow | undefined> {
-  return base(db).where('videos.video_id', '=', videoId).executeTakeFirst();
+  const [row] = await findVideoQuery(db, videoId);
+  return row as VideoRow | undefined;
 }
 
 export async function findVideoByReference(db: Db, referenceId: string): Promise<VideoRow | undefined> {

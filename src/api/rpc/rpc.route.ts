@@ -29,7 +29,7 @@ export function registerRpcRoutes(app: FastifyInstance, deps: ServiceDeps, actio
   const windowMs = deps.config.api.timestampWindowMs;
   // A nonce must be remembered at least as long as a timestamp can be accepted: the window on
   // either side of now.
-  const nonces = new NonceBatcher((claims, nowMs) => recordNonces(deps.store.db, claims, nowMs, 2 * windowMs));
+  const nonces = new NonceBatcher((claims, nowMs) => recordNonces(deps.store.nonces, claims, nowMs, 2 * windowMs));
   const hostId = new URL(deps.config.publicUrl).host;
 
   const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
