@@ -154,6 +154,19 @@ test('416 that contradicts the size we hold → download the whole resource agai
   assert.equal((await stat(kit.file())).size, CONTENT.length);
 });
 
+test('resuming a download whose origin had declared more bytes than it holds: its 416 is not taken as complete', async (t) => {
+  // An earlier run (another worker, before a crash) heard Content-Length 1000 bytes larger than the
+  // body it got. The origin now answers 416 for "the rest": that contradicts what it declared,
+  // so the file is fetched again from the start rather than trusted.
+  const kit = await setupKit(t);
+  const { etag } = kit.origin.serveBytes('/v.mp4', CONTENT);
+  await writeFile(kit.file(), CONTENT);
+  const r = await kit.fetch('/v.mp4', { resume: { bytes: CONTENT.length, total: CONTENT.length + 1000, etag } });
+  assert.equal(r.md5, MD5);
+  assert.equal(r.restarts, 1);
+  assert.deepEqual(kit.origin.requests('/v.mp4').map((q) => q.range), [`bytes=${CONTENT.length}-`, undefined]);
+});
+
 test('an HTML page answered with 200 is downloaded as is, with its content type', async (t) => {
   const kit = await setupKit(t);
   kit.origin.fault('/page', { kind: 'html' });

@@ -20,6 +20,8 @@ export { DEFAULT_FETCH_LIMITS, type FetchLimits } from './fetch-limits.js';
 /** What the caller persisted from a previous run (from `onProgress`). */
 export interface ResumeState {
   bytes: number;
+  /** The resource size the origin declared to the earlier run, if it did: its answers must agree. */
+  total?: number | undefined;
   etag?: string | undefined;
   lastModified?: string | undefined;
 }
@@ -90,7 +92,7 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<FetchResult
   const staging = await openStagingFile(opts.file, opts.resume?.bytes ?? 0, signal);
   const state: TransferState = {
     validator: staging.bytes() > 0 ? { etag: opts.resume?.etag, lastModified: opts.resume?.lastModified } : {},
-    total: undefined,
+    total: staging.bytes() > 0 ? opts.resume?.total : undefined,
     contentType: undefined,
     finalUrl: source.href,
     resumedFromBytes: staging.bytes(),

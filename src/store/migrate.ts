@@ -6,6 +6,7 @@ import { notify } from './migrations/0003-notify.js';
 import { uploads } from './migrations/0004-uploads.js';
 import { search } from './migrations/0005-search.js';
 import { storages } from './migrations/0006-storages.js';
+import { resumeTotal } from './migrations/0007-resume-total.js';
 
 class StaticMigrations implements MigrationProvider {
   constructor(private readonly store: Store) {}
@@ -17,6 +18,7 @@ class StaticMigrations implements MigrationProvider {
       '0004-uploads': uploads(),
       '0005-search': search(this.store.dialect),
       '0006-storages': storages(),
+      '0007-resume-total': resumeTotal(),
     };
   }
 }

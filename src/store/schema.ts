@@ -114,6 +114,8 @@ export interface UrlUploadJobTable {
   final_url: string | null;
   resume_etag: string | null;
   resume_last_modified: string | null;
+  /** The resource size the origin declared to the download in progress (checked on resume). */
+  resume_total: number | null;
   /** CoverURL from UploadMetadatas: when set, no cover is grabbed. */
   cover_url: string;
   error_code: string | null;

@@ -60,7 +60,9 @@ export async function downloadStep(deps: IngestDeps, job: UrlJobRow, signal: Abo
   // Resume from the last progress that was recorded (bytes written after it are not trusted:
   // the fetcher cuts the file back and re-hashes what it keeps).
   const have = Math.min(existsSync(file) ? statSync(file).size : 0, job.bytes_fetched);
-  const resume = have > 0 ? { bytes: have, etag: job.resume_etag ?? undefined, lastModified: job.resume_last_modified ?? undefined } : undefined;
+  const resume = have > 0
+    ? { bytes: have, total: job.resume_total ?? undefined, etag: job.resume_etag ?? undefined, lastModified: job.resume_last_modified ?? undefined }
+    : undefined;
   let lastWrite = 0;
   const result = await fetchToFile({
     url: job.source_url,
@@ -74,7 +76,7 @@ export async function downloadStep(deps: IngestDeps, job: UrlJobRow, signal: Abo
       const now = deps.clock();
       if (now - lastWrite < deps.progressEveryMs) return;
       lastWrite = now;
-      recordProgress(deps.store.db, job.job_id, { bytes: p.bytes, etag: p.validator.etag, lastModified: p.validator.lastModified, nowMs: now }).catch(
+      recordProgress(deps.store.db, job.job_id, { bytes: p.bytes, total: p.total, etag: p.validator.etag, lastModified: p.validator.lastModified, nowMs: now }).catch(
         (err: unknown) => deps.log.warn({ err, jobId: job.job_id }, 'could not record download progress'),
       );
     },

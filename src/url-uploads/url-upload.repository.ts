@@ -46,13 +46,14 @@ export async function transitionUrlJob(
   return Number(r.numUpdatedRows) > 0;
 }
 
-export async function recordProgress(db: Db, jobId: string, progress: { bytes: number; etag?: string | undefined; lastModified?: string | undefined; nowMs: number }): Promise<void> {
+export async function recordProgress(db: Db, jobId: string, progress: { bytes: number; total?: number | undefined; etag?: string | undefined; lastModified?: string | undefined; nowMs: number }): Promise<void> {
   await db
     .updateTable('url_upload_jobs')
     .set({
       bytes_fetched: progress.bytes,
       resume_etag: progress.etag ?? null,
       resume_last_modified: progress.lastModified ?? null,
+      resume_total: progress.total ?? null,
       updated_at_ms: progress.nowMs,
     })
     .where('job_id', '=', jobId)
