@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NONCE_FILE, openStore, type Store } from '../store/db.js';
@@ -106,6 +107,33 @@ test('SQLite: nonces outlive the process that wrote them; a damaged nonce file i
     assert.deepEqual(await recordNonces(damaged.nonces, [{ accessKeyId: 'k5', nonce: n }], now, TTL), ['used']);
   } finally {
     await damaged.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SQLite: after a reboot the nonce file is checked once, and kept when it is sound', { skip: testDialect !== 'sqlite' || !existsSync('/proc/sys/kernel/random/boot_id') }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'openvod-nonce-'));
+  try {
+    const now = Date.now();
+    const first = openStore({ databaseUrl: undefined, dataDir: dir });
+    assert.deepEqual(await recordNonces(first.nonces, [{ accessKeyId: 'k6', nonce: 'n1' }], now, TTL), ['fresh']);
+    await first.close();
+    const raw = new Database(join(dir, NONCE_FILE));
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const checkedBoot = (db: Database.Database) => (db.prepare(`SELECT value FROM nonce_file_meta WHERE name = 'checked_boot_id'`).get() as { value: string } | undefined)?.value;
+    assert.equal(checkedBoot(raw), boot);
+    raw.prepare(`UPDATE nonce_file_meta SET value = 'an-earlier-boot' WHERE name = 'checked_boot_id'`).run();
+    raw.close();
+    const second = openStore({ databaseUrl: undefined, dataDir: dir });
+    try {
+      assert.deepEqual(await recordNonces(second.nonces, [{ accessKeyId: 'k6', nonce: 'n1' }], now, TTL), ['used']);
+    } finally {
+      await second.close();
+    }
+    const after = new Database(join(dir, NONCE_FILE), { readonly: true });
+    assert.equal(checkedBoot(after), boot);
+    after.close();
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
@@ -87,8 +87,10 @@ export const NONCE_FILE = 'nonces.sqlite';
  * of a request (measured: ~100 µs → ~20 µs a nonce). What is given up: nothing when a process dies
  * (kill -9 leaves the writes with the OS), only after an OS crash or power loss, when the nonces of
  * the last moments may be lost (a request captured then could be replayed until its 15-minute
- * timestamp window closes) or the file damaged. A damaged file is found at start and replaced by
- * an empty one: its rows only matter for 30 minutes. The metadata file keeps full durability.
+ * timestamp window closes) or the file damaged. So the file is checked (`quick_check`) when the
+ * machine booted since it was last opened (Linux's boot id; where there is none, at every open)
+ * and a damaged one is replaced by an empty one: its rows only matter for 30 minutes. The metadata
+ * file keeps full durability.
  */
 function openNonceFile(dataDir: string): SqliteDatabase.Database {
   const file = join(dataDir, NONCE_FILE);
@@ -104,17 +106,32 @@ function openNonceFile(dataDir: string): SqliteDatabase.Database {
 
 class DamagedNonceFile extends Error {}
 
+/** This boot of the machine (Linux); undefined elsewhere. */
+function bootId(): string | undefined {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function openNonceSqlite(file: string): SqliteDatabase.Database {
   const sqlite = new SqliteDatabase(file);
   try {
     sqlite.pragma('busy_timeout = 10000');
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = OFF');
-    if (sqlite.pragma('quick_check', { simple: true }) !== 'ok') throw new DamagedNonceFile(file);
     sqlite.exec(`CREATE TABLE IF NOT EXISTS signature_nonces (
         access_key_id TEXT NOT NULL, nonce TEXT NOT NULL, expires_at_ms INTEGER NOT NULL,
         CONSTRAINT signature_nonces_pk PRIMARY KEY (access_key_id, nonce)) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS signature_nonces_expiry ON signature_nonces (expires_at_ms);`);
+      CREATE INDEX IF NOT EXISTS signature_nonces_expiry ON signature_nonces (expires_at_ms);
+      CREATE TABLE IF NOT EXISTS nonce_file_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);`);
+    const boot = bootId();
+    const checkedBoot = sqlite.prepare<[], { value: string }>(`SELECT value FROM nonce_file_meta WHERE name = 'checked_boot_id'`).get()?.value;
+    if (boot === undefined || boot !== checkedBoot) {
+      if (sqlite.pragma('quick_check', { simple: true }) !== 'ok') throw new DamagedNonceFile(file);
+      if (boot !== undefined) sqlite.prepare(`INSERT OR REPLACE INTO nonce_file_meta (name, value) VALUES ('checked_boot_id', ?)`).run(boot);
+    }
     return sqlite;
   } catch (err) {
     sqlite.close();
