@@ -24,6 +24,8 @@ export function serveCommand(): Command {
         );
       }
       log.info({ url: server.url, role: config.role, dataDir: config.dataDir, database: config.databaseUrl ? 'postgres' : 'sqlite' }, 'openvod ready');
+      // Whatever the log level: the line a person (or a supervisor, or a test) waits for.
+      process.stdout.write(server.url === undefined ? `OpenVOD ready (role ${config.role})\n` : `OpenVOD listening on ${server.url}\n`);
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           log.info({ signal }, 'shutting down');

@@ -42,7 +42,23 @@ export interface StartOptions {
 
 export async function startTestServer(opts: StartOptions = {}): Promise<TestServer> {
   const db = opts.db ?? (await createTestDatabase());
-  const port = await freePort();
+  // The port is free when probed, but another test process may take it before the child binds
+  // it: then the child exits with EADDRINUSE and we try another port.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOn(await freePort(), db, opts);
+    } catch (err) {
+      if (!(err instanceof PortTakenError) || attempt === 3) {
+        if (!opts.db) await db.cleanup();
+        throw err;
+      }
+    }
+  }
+}
+
+class PortTakenError extends Error {}
+
+async function startOn(port: number, db: TestDatabase, opts: StartOptions): Promise<TestServer> {
   const env: Record<string, string | undefined> = {
     ...process.env,
     OPENVOD_LOG_LEVEL: 'warn',
@@ -61,15 +77,28 @@ export async function startTestServer(opts: StartOptions = {}): Promise<TestServ
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => {
-    if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode}):\n${out}`);
-    try {
-      const r = await fetch(`${url}/healthz`);
-      return r.status === 200;
-    } catch {
-      return false;
+  try {
+    await waitFor(async () => {
+      if (child.exitCode !== null) {
+        if (/EADDRINUSE/.test(out)) throw new PortTakenError(`port ${port} was taken`);
+        throw new Error(`server exited early (${child.exitCode}):\n${out}`);
+      }
+      // Healthy must mean this child: another process may answer on the port (see above).
+      if (!out.includes(`OpenVOD listening on ${url}`)) return false;
+      try {
+        const r = await fetch(`${url}/healthz`);
+        return r.status === 200;
+      } catch {
+        return false;
+      }
+    }, 30_000, () => `server did not become healthy:\n${out}`);
+  } catch (err) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
     }
-  }, 30_000, () => `server did not become healthy:\n${out}`);
+    throw err;
+  }
   const server: TestServer = {
     url,
     port,
