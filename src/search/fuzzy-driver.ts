@@ -14,11 +14,11 @@ import { type ContainsFilter, ftsPhrase, type FuzzyDriver, usesTrigrams } from '
 
 export const MAX_DRIVER_ROWS = 5000;
 
-/** Fuzzy conditions every match must meet (the root, or items of a top-level `and`), index-usable. */
-export function requiredContains(filter: VideoFilter | undefined): ContainsFilter[] {
+/** Fuzzy conditions every match must meet (the root, or items of a top-level `and`); with `indexable`, only those trigrams serve. */
+export function requiredContains(filter: VideoFilter | undefined, indexable = true): ContainsFilter[] {
   if (!filter) return [];
   const items = filter.type === 'and' ? filter.items : [filter];
-  return items.filter((f): f is ContainsFilter => f.type === 'contains' && f.needles.every(usesTrigrams));
+  return items.filter((f): f is ContainsFilter => f.type === 'contains' && (!indexable || f.needles.every(usesTrigrams)));
 }
 
 /** The required fuzzy condition with the fewest candidates, if one has at most MAX_DRIVER_ROWS. */

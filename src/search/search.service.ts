@@ -58,8 +58,9 @@ export async function searchVideos(store: Store, req: SearchRequest, nowMs: numb
   // Postgres estimates a LIKE '%word%' from a sample; asked for 20 rows in CreationTime order it
   // may walk that index hoping to meet them soon, and for a rare word read the library. A page
   // of matches is never dearer to sort than the Total that is counted beside it, so in page mode
-  // a fuzzy search sorts its matches. (SQLite: fuzzy-driver.ts.)
-  const sortMatches = store.dialect === 'postgres' && requiredContains(filter).length > 0;
+  // a fuzzy search sorts its matches — also one too short for trigrams, whose matches a scan
+  // finds anyway. (SQLite: fuzzy-driver.ts.)
+  const sortMatches = store.dialect === 'postgres' && requiredContains(filter, false).length > 0;
   const q: VideoQuery = { filter, sort, boundMs, sortMatches, driver: await findFuzzyDriver(store, filter) };
   const offset = (pageNo - 1) * req.pageSize;
   const { rows, total } = await pageAndTotal(store, q, offset, req.pageSize);
