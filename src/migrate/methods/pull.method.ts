@@ -17,7 +17,7 @@ import { VodApiError } from '../../sdk/index.js';
 import { sourceItemOf, metadataOf } from '../ledger/ledger.js';
 import type { BatchRow, ItemRow } from '../ledger/ledger.types.js';
 import { applyRewrites } from '../rewrite.js';
-import { cateIdFor, checkLater, completeItem, dropStaleVideo, hasFacts, markFailed, markFailedBy, markSubmitted, succeed } from '../run/item-outcomes.js';
+import { cateIdFor, checkLater, completeItem, dropStaleVideo, hasFacts, markFailed, markFailedBy, markSubmitted, recordSubmitting, succeed } from '../run/item-outcomes.js';
 import type { RunContext } from '../run/run-context.js';
 import { attemptId, markerIn, mediaFields, pullRequest, uploadMetadataEntry, userDataFor } from '../submission.js';
 import { classifyFailure, errorMessageOf, isFatalForRun, RunStoppedError, sourceErrorCode } from '../target/target-errors.js';
@@ -66,19 +66,7 @@ export function pullMethod(ctx: RunContext): MethodDriver {
     const sessionId = attemptId(ctx.spec, prepared.map((p) => ({ itemId: p.row.item_id, attempt: p.row.attempts + 1 })));
     const request = pullRequest(prepared.map((p) => p.entry), sessionId, userDataFor(sessionId, ctx.callbackUrl), ctx.options.placement);
     const batch: BatchRow = { session_id: sessionId, source: ctx.spec, method: 'pull', request: JSON.stringify(request), created_at_ms: now };
-    const rows = prepared.map((p): ItemRow => ({
-      ...p.row, state: 'submitting', method: 'pull', attempts: p.row.attempts + 1, session_id: sessionId, submitted_url: p.entry.SourceURL as string,
-      job_id: null, video_id: null, submitted_at_ms: now,
-    }));
-    ctx.ledger.tx(() => {
-      ctx.ledger.saveBatch(batch);
-      for (const r of rows) {
-        ctx.ledger.update(ctx.spec, r.item_id, {
-          state: 'submitting', method: 'pull', attempts: r.attempts, session_id: sessionId, submitted_url: r.submitted_url, job_id: null,
-          video_id: null, error_code: null, error_message: null, next_at_ms: null, submitted_at_ms: now,
-        }, now);
-      }
-    });
+    const rows = recordSubmitting(ctx, batch, prepared.map((p) => ({ row: p.row, url: p.entry.SourceURL as string })));
     await send(batch, rows);
   }
 

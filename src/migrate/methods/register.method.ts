@@ -8,7 +8,7 @@
 // sent again (its exact request is in the ledger).
 import { metadataOf, sourceItemOf } from '../ledger/ledger.js';
 import type { BatchRow, ItemRow } from '../ledger/ledger.types.js';
-import { cateIdFor, dropStaleVideo, markFailed, markFailedBy, markSubmitted } from '../run/item-outcomes.js';
+import { cateIdFor, dropStaleVideo, markFailed, markFailedBy, markSubmitted, recordSubmitting } from '../run/item-outcomes.js';
 import type { RunContext } from '../run/run-context.js';
 import { attemptId, mediaFields, userDataFor } from '../submission.js';
 import { classifyFailure, errorMessageOf, isFatalForRun, RunStoppedError, sourceErrorCode } from '../target/target-errors.js';
@@ -57,18 +57,7 @@ export function registerMethod(ctx: RunContext): MethodDriver {
       UserData: userDataFor(batchId, ctx.callbackUrl),
     };
     const batch: BatchRow = { session_id: batchId, source: ctx.spec, method: 'register', request: JSON.stringify(request), created_at_ms: now };
-    const rows = prepared.map((p): ItemRow => ({
-      ...p.row, state: 'submitting', method: 'register', attempts: p.row.attempts + 1, session_id: batchId, submitted_url: String(p.entry.FileURL), submitted_at_ms: now,
-    }));
-    ctx.ledger.tx(() => {
-      ctx.ledger.saveBatch(batch);
-      for (const r of rows) {
-        ctx.ledger.update(ctx.spec, r.item_id, {
-          state: 'submitting', method: 'register', attempts: r.attempts, session_id: batchId, submitted_url: r.submitted_url, job_id: null,
-          video_id: null, error_code: null, error_message: null, next_at_ms: null, submitted_at_ms: now,
-        }, now);
-      }
-    });
+    const rows = recordSubmitting(ctx, batch, prepared.map((p) => ({ row: p.row, url: String(p.entry.FileURL) })));
     await send(batch, rows);
   }
 

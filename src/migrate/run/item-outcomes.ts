@@ -1,10 +1,28 @@
 // The transitions of a ledger row that the methods share, each written to the ledger and
 // reported as an event: submitted, succeeded (after verification), failed, back to pending.
 import { VodApiError } from '../../sdk/index.js';
-import type { ItemRow } from '../ledger/ledger.types.js';
+import type { BatchRow, ItemPatch, ItemRow } from '../ledger/ledger.types.js';
 import { errorCodeOf, errorMessageOf } from '../target/target-errors.js';
 import { numberField, verifyMigrated } from '../verify.js';
 import type { RunContext } from './run-context.js';
+
+/**
+ * A batch about to be sent (pull, register): the request and each item's new attempt are written
+ * in one transaction before the target is called, so a run that dies after sending finds them.
+ * Returns the rows as written.
+ */
+export function recordSubmitting(ctx: RunContext, batch: BatchRow, items: ReadonlyArray<{ row: ItemRow; url: string }>): ItemRow[] {
+  const now = batch.created_at_ms;
+  const patches = items.map(({ row, url }): ItemPatch => ({
+    state: 'submitting', method: batch.method, attempts: row.attempts + 1, session_id: batch.session_id, submitted_url: url, job_id: null,
+    video_id: null, error_code: null, error_message: null, next_at_ms: null, submitted_at_ms: now,
+  }));
+  ctx.ledger.tx(() => {
+    ctx.ledger.saveBatch(batch);
+    items.forEach(({ row }, i) => ctx.ledger.update(ctx.spec, row.item_id, patches[i] as ItemPatch, now));
+  });
+  return items.map(({ row }, i) => ({ ...row, ...patches[i] }));
+}
 
 export function markSubmitted(ctx: RunContext, row: ItemRow, ids: { jobId?: string | undefined; videoId?: string | undefined }, how?: string): void {
   const now = ctx.now();
