@@ -2,8 +2,8 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
-  type Compilable, CompiledQuery, Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient, type PostgresQueryResult, SqliteDialect,
-  type SqliteDatabase as KyselySqliteDatabase, type SqliteStatement,
+  type Compilable, CompiledQuery, type DatabaseConnection, type Driver, Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient,
+  type PostgresQueryResult, SqliteDialect, type SqliteDatabase as KyselySqliteDatabase, type SqliteDialectConfig, SqliteDriver, type SqliteStatement,
 } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
@@ -64,8 +64,8 @@ export function openStore(options: StoreOptions): Store {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 10000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  const nonces = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(openNonceFile(options.dataDir)) }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
+  const nonces = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(openNonceFile(options.dataDir)) }) });
   return {
     db,
     dialect: 'sqlite',
@@ -76,6 +76,31 @@ export function openStore(options: StoreOptions): Store {
       await Promise.all([db.destroy(), nonces.destroy()]);
     },
   };
+}
+
+/**
+ * SQLite transactions begin `IMMEDIATE`: the write lock is taken at BEGIN, where SQLite waits for
+ * it (busy_timeout). Kysely's plain `BEGIN` is deferred, and a deferred transaction that has read
+ * anything before its first write cannot wait for the lock: SQLite answers SQLITE_BUSY at once
+ * when another process of the data dir is writing. Such a read can hide in the first write itself
+ * — preparing an UPDATE of `videos` connects its FTS5 index, which reads — so two `serve`
+ * processes updating videos together failed a request now and then ("database is locked" after
+ * 0 ms; src/store/store.test.ts reproduces it). Every transaction here writes.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly config: SqliteDialectConfig) {
+    super(config);
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.config);
+  }
+}
+
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
 }
 
 export const NONCE_FILE = 'nonces.sqlite';

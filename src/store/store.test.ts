@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTestStore, testDialect } from '../../test/helpers/store.js';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
 import { sql } from 'kysely';
+import { seedVideo } from '../../test/helpers/seed.js';
+import { createTestStore, testDialect } from '../../test/helpers/store.js';
 import { openStore } from './db.js';
 import { migrateToLatest } from './migrate.js';
 
@@ -43,6 +47,39 @@ test('SQLite rows come back as plain objects, also after another process changed
     assert.deepEqual(streamed, await read());
   } finally {
     await other.close();
+    await t.cleanup();
+  }
+});
+
+// SQLite: a write transaction waits for another process's write lock instead of failing. With a
+// deferred BEGIN, the first write after a fresh connection (or a schema reload) into a table with
+// FTS5 triggers met SQLITE_BUSY at once, whatever the busy timeout: the FTS5 table is connected,
+// reading, inside the transaction before the write lock is asked for.
+test('SQLite: a transaction waits for another process holding the write lock', { skip: testDialect !== 'sqlite' }, async () => {
+  const t = await createTestStore();
+  let fresh: ReturnType<typeof openStore> | undefined;
+  try {
+    const video = await seedVideo(t.store.db, { title: 'before' });
+    const holder = spawn(process.execPath, ['-e', `
+      const db = new (require('better-sqlite3'))(process.argv[1]);
+      db.exec('begin immediate');
+      db.prepare("update videos set description = 'by the other process' where video_id = ?").run(process.argv[2]);
+      console.log('locked');
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 400);
+      db.exec('commit');
+    `, join(t.dataDir, 'openvod.sqlite'), video.video_id], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = once(holder, 'exit');
+    await once(holder.stdout, 'data');
+    fresh = openStore({ databaseUrl: t.databaseUrl, dataDir: t.dataDir });
+    const db = fresh.db;
+    await db.transaction().execute(async (trx) => {
+      await trx.updateTable('videos').set({ title: 'after' }).where('video_id', '=', video.video_id).execute();
+    });
+    assert.deepEqual(await exited, [0, null]);
+    const row = await db.selectFrom('videos').select(['title', 'description']).where('video_id', '=', video.video_id).executeTakeFirstOrThrow();
+    assert.deepEqual(row, { title: 'after', description: 'by the other process' });
+  } finally {
+    await fresh?.close();
     await t.cleanup();
   }
 });
