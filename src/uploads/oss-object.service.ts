@@ -88,9 +88,10 @@ async function putStreamed(call: OssCall, blobs: BlobStore, key: string, maxByte
 export async function putObject(call: OssCall): Promise<OssAnswer> {
   await assertMediaAlive(call.deps, call.target);
   const limit = Math.min(call.deps.config.upload.maxPutBytes, call.deps.config.upload.maxObjectBytes);
-  const d = await putStreamed(call, await objectBlobs(call.deps, call.target), call.target.blob_key, limit);
+  const blobs = await objectBlobs(call.deps, call.target);
+  const d = await putStreamed(call, blobs, call.target.blob_key, limit);
   const etag = d.md5Hex.toUpperCase();
-  await finishObject(call.deps, call.target, {
+  await finishObject(call.deps, call.target, blobs, {
     size: d.size, md5Hex: d.md5Hex, etag, content_md5: d.md5Base64, crc64: d.crc64, object_type: 'Normal',
     content_type: call.headers['content-type'] ?? call.target.content_type,
   });
@@ -304,7 +305,7 @@ export async function completeMultipartUpload(call: OssCall): Promise<OssAnswer>
   const put = { deps: call.deps, upload, parts, total, target, key: call.target.blob_key, maxBytes };
   const info = (staging && contiguousFromStart(parts) ? await commitStagingFile(staging, put) : undefined) ?? (await assembleParts(staging, put));
   const etag = multipartEtag(parts.map((p) => p.etag));
-  await finishObject(call.deps, call.target, {
+  await finishObject(call.deps, call.target, target, {
     size: info.size, md5Hex: info.etag, etag, content_md5: null, crc64: crc, object_type: 'Multipart', content_type: upload.content_type,
   }, async (trx) => {
     await deleteMultipartUpload(trx, upload.upload_id);

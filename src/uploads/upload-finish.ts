@@ -7,6 +7,7 @@ import type { Transaction } from 'kysely';
 import type { ServiceDeps } from '../api/rpc/action.js';
 import { recordEvent } from '../events/event.repository.js';
 import { enqueueJob } from '../jobs/job.repository.js';
+import type { BlobStore } from '../blob/blob-store.js';
 import { OssError } from '../oss/oss-errors.js';
 import { mediaPath } from '../playback/playback-urls.js';
 import type { Database, UploadObjectTable } from '../store/schema.js';
@@ -25,11 +26,13 @@ export async function assertMediaAlive(deps: ServiceDeps, target: UploadObjectRo
 /**
  * Records the stored object and moves its media on. `alsoInTransaction` runs in the same
  * transaction (CompleteMultipartUpload removes its upload there). Rejects with AccessDenied,
- * after removing the bytes, when the media was deleted meanwhile.
+ * after removing the bytes from `blobs` — the store they were just written to — when the media
+ * was deleted meanwhile: its purge (DeleteVideo) may have run before they landed there.
  */
 export async function finishObject(
   deps: ServiceDeps,
   target: UploadObjectRow,
+  blobs: BlobStore,
   stored: StoredObject,
   alsoInTransaction?: (trx: Transaction<Database>) => Promise<void>,
 ): Promise<void> {
@@ -65,9 +68,7 @@ export async function finishObject(
     return 'image' as const;
   });
   if (outcome === 'gone') {
-    // The video row is gone, so its storage is unknown here; its purge job (DeleteVideo) covers
-    // a source in another storage, and this covers OpenVOD's own.
-    await deps.blobs.delete(target.blob_key);
+    await blobs.delete(target.blob_key);
     throw new OssError('AccessDenied', `The ${target.media_type} this upload address was issued for was deleted during the upload.`);
   }
   if (outcome === 'video') deps.notifyWorkers();

@@ -3,7 +3,7 @@
 // made to send (wrong Content-MD5, skewed clock), and a large real video.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { request } from 'node:http';
+import { type ClientRequest, request } from 'node:http';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -37,11 +37,23 @@ export const md5hex = (b: Buffer): string => createHash('md5').update(b).digest(
 
 export interface RawResponse { status: number; headers: Record<string, string | string[] | undefined>; body: string }
 
-/** A V1-signed OSS request sent with node:http (so Host and every header are ours to choose). */
-export function rawOss(opts: {
+export interface RawOssOptions {
   endpoint: string; method: string; key: string; query?: string; body?: Buffer; auth: Auth; bucket: string;
   headers?: Record<string, string>; date?: Date; secret?: string;
-}): Promise<RawResponse> {
+}
+
+/** A V1-signed OSS request sent with node:http (so Host and every header are ours to choose). */
+export function rawOss(opts: RawOssOptions): Promise<RawResponse> {
+  const { request: req, response } = startRawOss(opts);
+  req.end(opts.body);
+  return response;
+}
+
+/**
+ * The same request with its body left to the caller: `request` is open, for writing the body in
+ * pieces (`body` only sets the declared Content-Length); `response` settles once it is answered.
+ */
+export function startRawOss(opts: RawOssOptions): { request: ClientRequest; response: Promise<RawResponse> } {
   const url = new URL(opts.endpoint);
   const date = (opts.date ?? new Date()).toUTCString();
   const headers: Record<string, string> = {
@@ -52,16 +64,17 @@ export function rawOss(opts: {
   const path = `/${opts.key.split('/').map(encodeURIComponent).join('/')}${opts.query ? `?${opts.query}` : ''}`;
   const sts = stringToSignV1({ method: opts.method, bucket: opts.bucket, key: opts.key, query: parseQuery(opts.query ?? ''), headers: lower });
   headers.authorization = `OSS ${opts.auth.AccessKeyId}:${signV1(sts, opts.secret ?? opts.auth.AccessKeySecret)}`;
-  return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, method: opts.method, path, headers }, (res) => {
+  let req!: ClientRequest;
+  const response = new Promise<RawResponse>((resolve, reject) => {
+    req = request({ host: url.hostname, port: url.port, method: opts.method, path, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body += d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
     });
     req.on('error', reject);
-    req.end(opts.body);
   });
+  return { request: req, response };
 }
 
 export const xmlField = (xml: string, name: string): string | undefined => new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
