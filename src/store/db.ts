@@ -46,14 +46,15 @@ export function openStore(options: StoreOptions): Store {
   if (isPostgresUrl(options.databaseUrl)) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10, types: pgTypes });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }) });
+    const nonces = new Kysely<Database>({ dialect: new PostgresDialect({ pool: withNamedStatements(noncePool(options.databaseUrl)) }) });
     return {
       db,
       dialect: 'postgres',
-      nonces: db,
+      nonces,
       async close() {
         if (closed) return;
         closed = true;
-        await db.destroy();
+        await Promise.all([db.destroy(), nonces.destroy()]);
       },
     };
   }
@@ -101,6 +102,25 @@ class ImmediateSqliteDriver extends SqliteDriver {
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
+}
+
+/**
+ * Postgres: signature nonces are written through a small pool of their own whose sessions commit
+ * asynchronously (`synchronous_commit = off`): the commit returns before its WAL is flushed, as
+ * the SQLite nonce file below is written without fsync, and for the same reason — every signed
+ * request writes a nonce, and waiting for a WAL flush each time made the flush the bulk of a
+ * request's time (bench/rpc on Postgres). The table is the same `signature_nonces`, shared by every
+ * process. What is given up is the same too: nothing when an OpenVOD process dies; after a crash
+ * of the database server or its machine, the nonces of the last moments (at most three
+ * `wal_writer_delay`s, 600 ms by default) may be forgotten. Everything else keeps full durability.
+ */
+function noncePool(databaseUrl: string): pg.Pool {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 4, types: pgTypes });
+  // A client runs its queries in order: this comes before the first query of the checkout.
+  pool.on('connect', (client) => {
+    client.query('SET synchronous_commit = off').catch(() => {});
+  });
+  return pool;
 }
 
 export const NONCE_FILE = 'nonces.sqlite';

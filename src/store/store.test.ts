@@ -83,3 +83,17 @@ test('SQLite: a transaction waits for another process holding the write lock', {
     await t.cleanup();
   }
 });
+
+// Postgres: nonces commit asynchronously (db.ts: noncePool); everything else waits for its WAL flush.
+test('Postgres: the nonce sessions commit asynchronously, the others synchronously', { skip: testDialect !== 'postgres' }, async () => {
+  const t = await createTestStore();
+  try {
+    const setting = async (db: typeof t.store.db) => (await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(db)).rows[0]?.synchronous_commit;
+    // More queries than the pool has connections, at once: every session of the pool is set.
+    const nonceSettings = await Promise.all(Array.from({ length: 8 }, () => setting(t.store.nonces)));
+    assert.deepEqual(new Set(nonceSettings), new Set(['off']));
+    assert.equal(await setting(t.store.db), 'on');
+  } finally {
+    await t.cleanup();
+  }
+});
