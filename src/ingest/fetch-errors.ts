@@ -70,7 +70,7 @@ export const FETCH_ERROR_CODES = {
   },
   'DownloadFailed.StagingFile': {
     retried: false, retryable: true,
-    description: 'The local staging file could not be read or written (disk full, permissions).',
+    description: 'The local staging file could not be read, written or hashed (disk full, permissions, a failed hashing thread).',
   },
   FileSizeExceeded: {
     retried: false, retryable: false,

@@ -114,7 +114,7 @@ export async function fetchToFile(opts: FetchToFileOptions): Promise<FetchResult
     const attempts = await attemptUntilDone(ctx, state, opts);
     return {
       size: staging.bytes(),
-      md5: staging.md5(),
+      md5: await staging.md5(),
       contentType: state.contentType,
       finalUrl: state.finalUrl,
       etag: state.validator.etag,

@@ -1,18 +1,19 @@
 // The local staging file of one download, and the MD5 of exactly the bytes it holds. Writes go
 // through here one chunk at a time and the hash is updated only after a chunk is on disk, so the
 // hash and the file can never disagree, whatever fails in between. A resumed file is re-hashed
-// first, after cutting it back to the bytes the caller vouches for.
-import { createHash, type Hash } from 'node:crypto';
+// first, after cutting it back to the bytes the caller vouches for. The hash runs on a worker
+// thread (md5-workers.ts), beside the main thread, which receives and writes.
 import { createReadStream } from 'node:fs';
 import { type FileHandle, open, rm } from 'node:fs/promises';
 import { FetchError } from './fetch-errors.js';
+import { runningMd5 } from './md5-workers.js';
 
 export interface StagingFile {
   readonly path: string;
   /** Bytes in the file (all hashed). */
   bytes(): number;
   /** Hex MD5 of the whole file as it is now. */
-  md5(): string;
+  md5(): Promise<string>;
   append(chunk: Buffer): Promise<void>;
   /** Truncates to 0 bytes and starts a new hash (the origin sent the whole resource again). */
   reset(): Promise<void>;
@@ -33,7 +34,7 @@ const ioError = (path: string, what: string, cause: unknown): FetchError =>
 export async function openStagingFile(path: string, trustedBytes: number, signal: AbortSignal): Promise<StagingFile> {
   let handle: FileHandle;
   let bytes: number;
-  let hash: Hash = createHash('md5');
+  const hash = runningMd5();
   try {
     handle = await open(path, 'a');
   } catch (err) {
@@ -46,12 +47,13 @@ export async function openStagingFile(path: string, trustedBytes: number, signal
     if (bytes > 0) {
       let read = 0;
       for await (const chunk of createReadStream(path, { start: 0, end: bytes - 1, signal, highWaterMark: 1024 * 1024 })) {
-        hash.update(chunk as Buffer);
+        await hash.update(chunk as Buffer);
         read += (chunk as Buffer).length;
       }
       if (read !== bytes) throw new Error(`read ${read} of ${bytes} bytes`);
     }
   } catch (err) {
+    hash.forget();
     await handle.close().catch(() => {});
     if (signal.aborted) throw new FetchError('Cancelled', 'The download was cancelled', { cause: signal.reason });
     throw ioError(path, 'read back', err);
@@ -61,7 +63,9 @@ export async function openStagingFile(path: string, trustedBytes: number, signal
   const file: StagingFile = {
     path,
     bytes: () => bytes,
-    md5: () => hash.copy().digest('hex'),
+    md5: () => hash.digest().catch((err: unknown) => {
+      throw ioError(path, 'hash', err);
+    }),
     async append(chunk) {
       try {
         let offset = 0;
@@ -74,8 +78,12 @@ export async function openStagingFile(path: string, trustedBytes: number, signal
         await handle.truncate(bytes).catch(() => {});
         throw ioError(path, 'write', err);
       }
-      hash.update(chunk);
       bytes += chunk.length;
+      try {
+        await hash.update(chunk);
+      } catch (err) {
+        throw ioError(path, 'hash', err);
+      }
     },
     async reset() {
       try {
@@ -83,12 +91,13 @@ export async function openStagingFile(path: string, trustedBytes: number, signal
       } catch (err) {
         throw ioError(path, 'truncate', err);
       }
-      hash = createHash('md5');
+      hash.reset();
       bytes = 0;
     },
     async close() {
       if (closed) return;
       closed = true;
+      hash.forget();
       await handle.close();
     },
     async remove() {

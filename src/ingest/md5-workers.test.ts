@@ -1,0 +1,62 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { RING_BYTES, runningMd5 } from './md5-workers.js';
+
+const md5 = (...parts: Uint8Array[]): string => {
+  const h = createHash('md5');
+  for (const p of parts) h.update(p);
+  return h.digest('hex');
+};
+
+test('many hashes at once, in chunks of every size, each the MD5 of its own bytes', async () => {
+  const inputs = Array.from({ length: 12 }, (_, i) => Array.from({ length: 20 }, (_, j) => randomBytes((i * 7919 + j * 104729) % 300_000)));
+  const digests = await Promise.all(inputs.map(async (chunks) => {
+    const h = runningMd5();
+    for (const c of chunks) await h.update(c);
+    const hex = await h.digest();
+    h.forget();
+    return hex;
+  }));
+  assert.deepEqual(digests, inputs.map((chunks) => md5(...chunks)));
+});
+
+test('a digest mid-way leaves the hash going on; reset starts over; a chunk is the caller\'s again once taken', async () => {
+  const a = randomBytes(1000);
+  const b = randomBytes(5000);
+  const h = runningMd5();
+  await h.update(a);
+  assert.equal(await h.digest(), md5(a));
+  await h.update(b);
+  assert.equal(await h.digest(), md5(a, b));
+  h.reset();
+  assert.equal(await h.digest(), md5());
+  await h.update(b);
+  assert.equal(await h.digest(), md5(b));
+  // Once its update has resolved, the chunk is the caller's again: changing it changes nothing.
+  const c = Buffer.from(b);
+  await h.update(c);
+  c.fill(0);
+  assert.equal(await h.digest(), md5(b, b));
+  h.forget();
+  await assert.rejects(h.digest(), /forgotten/);
+  await assert.rejects(h.update(a), /forgotten/);
+});
+
+test('updates not awaited still hash in order; past the ring the caller is made to wait', async () => {
+  const chunks = Array.from({ length: 40 }, () => randomBytes(512 * 1024)); // 20 MiB > RING_BYTES
+  const h = runningMd5();
+  let settledEarly = 0;
+  const updates = chunks.map((c) => {
+    const p = h.update(c);
+    void p.then(() => settledEarly++);
+    return p;
+  });
+  // Microtasks only: the worker's answers (messages) cannot arrive in between.
+  for (let i = 0; i < 200; i++) await Promise.resolve();
+  // What fits in the ring is taken at once; the rest waits for the worker to free room.
+  assert.equal(settledEarly, RING_BYTES / (512 * 1024), `${settledEarly} updates resolved before any was hashed`);
+  await Promise.all(updates);
+  assert.equal(await h.digest(), md5(...chunks));
+  h.forget();
+});
