@@ -26,7 +26,7 @@ parentPort.on('message', (m) => {
     hashes.set(m.id, { hash: createHash('md5'), ring: new Uint8Array(m.ring) });
   } else if (m.type === 'update') {
     const h = hashes.get(m.id);
-    h.hash.update(h.ring.subarray(m.start, m.start + m.length));
+    if (h !== undefined) h.hash.update(h.ring.subarray(m.start, m.start + m.length));
     parentPort.postMessage({ type: 'hashed', id: m.id, length: m.length });
   } else if (m.type === 'digest') {
     parentPort.postMessage({ type: 'digest', id: m.id, seq: m.seq, hex: hashes.get(m.id).hash.copy().digest('hex') });

@@ -34,12 +34,12 @@ const ioError = (path: string, what: string, cause: unknown): FetchError =>
 export async function openStagingFile(path: string, trustedBytes: number, signal: AbortSignal): Promise<StagingFile> {
   let handle: FileHandle;
   let bytes: number;
-  const hash = runningMd5();
   try {
     handle = await open(path, 'a');
   } catch (err) {
     throw ioError(path, 'open', err);
   }
+  const hash = runningMd5();
   try {
     const size = (await handle.stat()).size;
     bytes = Math.min(size, Math.max(0, Math.floor(trustedBytes)));
