@@ -109,8 +109,9 @@ function containsSql(node: ContainsFilter, dialect: Dialect, opts: FilterSqlOpti
 
 /**
  * A Postgres regular expression matching `needle` anywhere, ASCII letters in either case and every
- * other character exactly: each letter becomes `[Xx]`, each other ASCII punctuation character is
- * escaped, the rest stands for itself. (A case-insensitive regex would fold by locale.)
+ * other character exactly: each ASCII letter becomes `[Xx]`, every character that is not a letter,
+ * a digit or a space is escaped (`\` before a non-alphanumeric is that character itself), the rest
+ * stands for itself. (A case-insensitive regex would fold by locale.)
  */
 export const asciiCaseInsensitiveRegex = (needle: string): string =>
   needle.replace(/[A-Za-z]|[^\p{L}\p{N}\s]/gu, (c) => (/[A-Za-z]/.test(c) ? `[${c.toUpperCase()}${c.toLowerCase()}]` : `\\${c}`));
