@@ -326,6 +326,8 @@ export async function startOrigin(options: OriginOptions = {}): Promise<Origin> 
       if (!counted) return;
       counted = false;
       active--;
+      // A keep-alive socket serves many requests: each takes its listener off again.
+      req.socket.off('close', done);
     };
     res.once('finish', done);
     res.once('close', done);
