@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { seedVideo } from '../../test/helpers/seed.js';
@@ -61,15 +62,18 @@ test('SQLite: a transaction waits for another process holding the write lock', {
   try {
     const video = await seedVideo(t.store.db, { title: 'before' });
     const holder = spawn(process.execPath, ['-e', `
-      const db = new (require('better-sqlite3'))(process.argv[1]);
+      const db = new (require(process.argv[3]))(process.argv[1]);
       db.exec('begin immediate');
       db.prepare("update videos set description = 'by the other process' where video_id = ?").run(process.argv[2]);
       console.log('locked');
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 400);
       db.exec('commit');
-    `, join(t.dataDir, 'openvod.sqlite'), video.video_id], { stdio: ['ignore', 'pipe', 'inherit'] });
+    `, join(t.dataDir, 'openvod.sqlite'), video.video_id, createRequire(import.meta.url).resolve('better-sqlite3')], { stdio: ['ignore', 'pipe', 'inherit'] });
     const exited = once(holder, 'exit');
-    await once(holder.stdout, 'data');
+    await Promise.race([
+      once(holder.stdout, 'data'),
+      exited.then(([code]) => Promise.reject(new Error(`the lock holder exited (${String(code)}) before taking the lock`))),
+    ]);
     fresh = openStore({ databaseUrl: t.databaseUrl, dataDir: t.dataDir });
     const db = fresh.db;
     await db.transaction().execute(async (trx) => {
