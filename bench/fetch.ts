@@ -9,8 +9,7 @@
 // thread and on the others (libuv's file writes, the MD5 worker). The main thread's CPU per MiB is
 // what caps one process on a machine with cores to spare: 1000 ÷ (ms per MiB) MiB/s.
 import { randomBytes } from 'node:crypto';
-import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +20,8 @@ import { createGuardedAgent } from '../src/ingest/ssrf-guard.js';
 import { runBench } from './lib/bench-main.js';
 import { freePort, spawnNode } from './lib/child.js';
 import { createCleanup } from './lib/cleanup.js';
+import { runCurlPool } from './lib/curl-pool.js';
+import { threadSnapshot, threadTimes } from './lib/ingest-sched.js';
 import { readThrough, settlePageCache } from './lib/page-cache.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -46,19 +47,6 @@ function parse(argv: string[]): Options {
 
 const cleanup = createCleanup((m) => process.stderr.write(`${m}\n`));
 const abort = new AbortController();
-
-/** CPU ms of this process's threads: [main thread, all the others]. */
-function threadCpuMs(): [number, number] {
-  let main = 0;
-  let others = 0;
-  for (const tid of readdirSync('/proc/self/task')) {
-    const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks (USER_HZ 100)
-    if (tid === String(process.pid)) main += ms;
-    else others += ms;
-  }
-  return [main, others];
-}
 
 async function main(o: Options): Promise<number> {
   const work = mkdtempSync(join(o.dir, 'openvod-bench-fetch-'));
@@ -100,27 +88,25 @@ async function main(o: Options): Promise<number> {
   let otherCpu = 0;
   for (let round = 1; round <= o.rounds; round++) {
     await prepare();
-    let t0 = performance.now();
-    const codes = await Promise.all(urls.map((u, i) => new Promise<number | null>((resolve) => {
-      spawn('curl', ['-sS', '--fail', '-o', join(out, `c${i}`), u], { stdio: 'ignore' }).once('exit', resolve);
-    })));
-    const c = performance.now() - t0;
-    if (codes.some((code) => code !== 0)) throw new Error(`curl failed: exit codes ${codes.join(',')}`);
+    const curl = await runCurlPool(urls.map((url, i) => ({ url, outPath: join(out, `c${i}`), expectedBytes: o.mb * MIB })), o.files, abort.signal);
+    if (curl.failures.length > 0) throw new Error(`curl failed: ${curl.failures.map((f) => `${f.url}: ${f.reason}`).join('; ')}`);
+    const c = curl.elapsedMs;
     await prepare();
-    const [m0, x0] = threadCpuMs();
-    t0 = performance.now();
+    const before = threadSnapshot(process.pid);
+    const t0 = performance.now();
     const results = await Promise.all(urls.map((url, i) => fetchToFile({
       url, file: join(out, `o${i}`), signal: abort.signal, limits: DEFAULT_FETCH_LIMITS, agent, hostLimiter,
     })));
     const f = performance.now() - t0;
-    const [m1, x1] = threadCpuMs();
+    const threads = threadTimes(process.pid, before, threadSnapshot(process.pid));
+    if (threads === undefined) throw new Error('no per-thread CPU times in /proc on this system');
     if (results.some((r) => r.size !== o.mb * MIB)) throw new Error('a download has the wrong size');
     curlMs += c;
     fetchMs += f;
-    mainCpu += m1 - m0;
-    otherCpu += x1 - x0;
+    mainCpu += threads.main.cpuMs;
+    otherCpu += threads.others.cpuMs;
     console.log(`round ${round}: curl ${(totalMib / (c / 1000)).toFixed(0)} MiB/s, fetchToFile ${(totalMib / (f / 1000)).toFixed(0)} MiB/s; `
-      + `fetcher CPU per MiB: main thread ${((m1 - m0) / totalMib).toFixed(2)} ms, other threads ${((x1 - x0) / totalMib).toFixed(2)} ms`);
+      + `fetcher CPU per MiB: main thread ${(threads.main.cpuMs / totalMib).toFixed(2)} ms, other threads ${(threads.others.cpuMs / totalMib).toFixed(2)} ms`);
   }
   const mib = totalMib * o.rounds;
   const perMibMain = mainCpu / mib;
