@@ -9,9 +9,9 @@ import type { BlobStore } from '../../src/blob/blob-store.js';
 import { appendAuthKey } from '../../src/domain/url-signing.js';
 import { listEventsForMedia } from '../../src/events/event.repository.js';
 import { openStore, type Store } from '../../src/store/db.js';
-import { VodApiError, VodRpcClient } from '../../src/sdk/rpc-client.js';
+import { VodApiError, type VodRpcClient } from '../../src/sdk/rpc-client.js';
 import { seedVideo } from '../helpers/seed.js';
-import { startTestServer, TEST_KEY_ID, TEST_KEY_SECRET, type TestServer, waitFor } from '../helpers/server.js';
+import { clientFor, startTestServer, type TestServer, waitFor } from '../helpers/server.js';
 
 let server: TestServer;
 let store: Store;
@@ -22,7 +22,7 @@ before(async () => {
   server = await startTestServer();
   store = openStore({ databaseUrl: server.db.databaseUrl, dataDir: server.db.dataDir });
   blobs = createFsBlobStore({ root: join(server.db.dataDir, 'media') });
-  vod = new VodRpcClient({ endpoint: server.url, accessKeyId: TEST_KEY_ID, accessKeySecret: TEST_KEY_SECRET, method: 'POST' });
+  vod = clientFor(server);
 });
 after(async () => {
   await blobs?.close();

@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VodApiError, VodRpcClient } from '../../src/sdk/rpc-client.js';
+import { VodApiError, type VodRpcClient } from '../../src/sdk/rpc-client.js';
 import { makeVideo } from '../helpers/media-fixtures.js';
 import { startOrigin, type Origin } from '../helpers/origin.js';
-import { startTestServer, TEST_KEY_ID, TEST_KEY_SECRET, type TestServer, waitFor } from '../helpers/server.js';
+import { clientFor, startTestServer, type TestServer, waitFor } from '../helpers/server.js';
 
 const work = mkdtempSync(join(tmpdir(), 'openvod-register-'));
 const library = join(work, 'library');
@@ -60,7 +60,7 @@ before(async () => {
   }));
   origin = await startOrigin();
   server = await startTestServer({ env: { OPENVOD_ALLOW_PRIVATE_NETWORKS: '1' }, args: ['--config', configFile] });
-  vod = new VodRpcClient({ endpoint: server.url, accessKeyId: TEST_KEY_ID, accessKeySecret: TEST_KEY_SECRET, method: 'POST' });
+  vod = clientFor(server);
 });
 after(async () => {
   await server?.cleanup();

@@ -8,11 +8,11 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { VodRpcClient } from '../../src/sdk/rpc-client.js';
+import type { VodRpcClient } from '../../src/sdk/rpc-client.js';
 import { makeVideo } from '../helpers/media-fixtures.js';
 import { startOrigin, type Origin } from '../helpers/origin.js';
 import { startS3rver, type S3rverInstance } from '../helpers/s3rver.js';
-import { startTestServer, TEST_KEY_ID, TEST_KEY_SECRET, type TestServer, waitFor } from '../helpers/server.js';
+import { clientFor, startTestServer, type TestServer, waitFor } from '../helpers/server.js';
 
 const work = mkdtempSync(join(tmpdir(), 'openvod-s3storage-'));
 const configFile = join(work, 'config.json');
@@ -59,7 +59,7 @@ before(async () => {
   }));
   origin = await startOrigin();
   server = await startTestServer({ env: { OPENVOD_ALLOW_PRIVATE_NETWORKS: '1' }, args: ['--config', configFile] });
-  vod = new VodRpcClient({ endpoint: server.url, accessKeyId: TEST_KEY_ID, accessKeySecret: TEST_KEY_SECRET, method: 'POST' });
+  vod = clientFor(server);
 });
 after(async () => {
   await server?.cleanup();

@@ -12,7 +12,7 @@ import { VodApiError, VodRpcClient } from '../../src/sdk/rpc-client.js';
 import { makeVideo, makeAudio } from '../helpers/media-fixtures.js';
 import { generatedBytes, startOrigin, type Origin } from '../helpers/origin.js';
 import { createTestDatabase } from '../helpers/store.js';
-import { startTestServer, TEST_KEY_ID, TEST_KEY_SECRET, type TestServer, waitFor } from '../helpers/server.js';
+import { clientFor, startTestServer, TEST_KEY_ID, TEST_KEY_SECRET, type TestServer, waitFor } from '../helpers/server.js';
 
 const work = mkdtempSync(join(tmpdir(), 'openvod-urlpull-'));
 const configFile = join(work, 'config.json');
@@ -34,7 +34,7 @@ before(async () => {
   origin = await startOrigin();
   server = await startTestServer({ env: { OPENVOD_ALLOW_PRIVATE_NETWORKS: '1' }, args: ['--config', configFile] });
   store = openStore({ databaseUrl: server.db.databaseUrl, dataDir: server.db.dataDir });
-  vod = new VodRpcClient({ endpoint: server.url, accessKeyId: TEST_KEY_ID, accessKeySecret: TEST_KEY_SECRET, method: 'POST' });
+  vod = clientFor(server);
 });
 after(async () => {
   await store?.close();

@@ -2,11 +2,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { VodRpcClient } from '../../src/sdk/rpc-client.js';
 import { createTestDatabase, type TestDatabase } from './store.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/openvod.js', import.meta.url));
 export const TEST_KEY_ID = 'LTAItestRootKey00000001';
 export const TEST_KEY_SECRET = 'testRootSecret0000000000000001';
+
+/** An RPC client of a test server, signed with the root test key, POSTing its parameters. */
+export const clientFor = (server: { readonly url: string }): VodRpcClient =>
+  new VodRpcClient({ endpoint: server.url, accessKeyId: TEST_KEY_ID, accessKeySecret: TEST_KEY_SECRET, method: 'POST' });
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { VodRpcClient } from '../../src/sdk/rpc-client.js';
+import type { VodRpcClient } from '../../src/sdk/rpc-client.js';
 import type { ItemRow } from '../../src/migrate/ledger/ledger.types.js';
-import { BIN, startTestServer, TEST_KEY_ID, TEST_KEY_SECRET, type TestServer } from '../helpers/server.js';
+import { BIN, clientFor, startTestServer, TEST_KEY_ID, TEST_KEY_SECRET, type TestServer } from '../helpers/server.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -38,7 +38,7 @@ export interface Target {
 
 export async function startTarget(dir: string, extraConfig: Record<string, unknown> = {}): Promise<Target> {
   const server = await startTestServer({ env: { OPENVOD_ALLOW_PRIVATE_NETWORKS: '1' }, args: ['--config', fastConfig(dir, extraConfig)] });
-  const vod = new VodRpcClient({ endpoint: server.url, accessKeyId: TEST_KEY_ID, accessKeySecret: TEST_KEY_SECRET, method: 'POST' });
+  const vod = clientFor(server);
   return { server, vod, url: server.url };
 }
 

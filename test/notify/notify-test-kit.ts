@@ -3,9 +3,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VodRpcClient } from '../../src/sdk/rpc-client.js';
+import type { VodRpcClient } from '../../src/sdk/rpc-client.js';
 import type { DeliveryView } from '../../src/notify/delivery-log.service.js';
-import { startTestServer, type StartOptions, TEST_KEY_ID, TEST_KEY_SECRET, type TestServer, waitFor } from '../helpers/server.js';
+import { startTestServer, type StartOptions, type TestServer, waitFor } from '../helpers/server.js';
 
 export interface NotifyTimings {
   pollMs?: number;
@@ -38,8 +38,7 @@ export function startNotifyServer(opts: StartOptions & { timings?: NotifyTimings
   });
 }
 
-export const clientFor = (server: TestServer): VodRpcClient =>
-  new VodRpcClient({ endpoint: server.url, accessKeyId: TEST_KEY_ID, accessKeySecret: TEST_KEY_SECRET, method: 'POST' });
+export { clientFor } from '../helpers/server.js';
 
 export async function deliveries(vod: VodRpcClient, filter: Record<string, string>): Promise<DeliveryView[]> {
   const r = await vod.call<{ DeliveryList: DeliveryView[]; Total: number }>('ListEventDeliveries', { PageSize: 100, SortBy: 'CreationTime:Asc', ...filter });

@@ -7,9 +7,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, type Store } from '../../src/store/db.js';
-import { VodRpcClient } from '../../src/sdk/rpc-client.js';
+import type { VodRpcClient } from '../../src/sdk/rpc-client.js';
 import { makeVideo } from '../helpers/media-fixtures.js';
-import { startTestServer, TEST_KEY_ID, TEST_KEY_SECRET, type TestServer, waitFor } from '../helpers/server.js';
+import { clientFor, startTestServer, type TestServer, waitFor } from '../helpers/server.js';
 import { type Address, type Auth, decode, startRawOss, xmlField } from './upload-kit.js';
 
 const work = mkdtempSync(join(tmpdir(), 'openvod-upload-race-'));
@@ -28,7 +28,7 @@ before(async () => {
   }));
   server = await startTestServer({ args: ['--config', configFile] });
   store = openStore({ databaseUrl: server.db.databaseUrl, dataDir: server.db.dataDir });
-  vod = new VodRpcClient({ endpoint: server.url, accessKeyId: TEST_KEY_ID, accessKeySecret: TEST_KEY_SECRET, method: 'POST' });
+  vod = clientFor(server);
 });
 after(async () => {
   await store?.close();

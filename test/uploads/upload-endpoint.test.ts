@@ -9,9 +9,9 @@ import type OSS from 'ali-oss';
 import { listEventsForMedia } from '../../src/events/event.repository.js';
 import { crc64 } from '../../src/oss/crc64.js';
 import { openStore, type Store } from '../../src/store/db.js';
-import { VodApiError, VodRpcClient } from '../../src/sdk/rpc-client.js';
+import { VodApiError, type VodRpcClient } from '../../src/sdk/rpc-client.js';
 import { makeGarbage, makeImage, makeVideo } from '../helpers/media-fixtures.js';
-import { startTestServer, TEST_KEY_ID, TEST_KEY_SECRET, type TestServer, waitFor } from '../helpers/server.js';
+import { clientFor, startTestServer, type TestServer, waitFor } from '../helpers/server.js';
 import { type Address, type Auth, decode, makeBigVideo, md5b64, md5hex, ossClient, rawOss, xmlField } from './upload-kit.js';
 
 const work = mkdtempSync(join(tmpdir(), 'openvod-upload-'));
@@ -27,7 +27,7 @@ before(async () => {
   clip = readFileSync(await makeVideo(work, { seconds: 3, width: 320, height: 240 }));
   server = await startTestServer({ args: ['--config', configFile] });
   store = openStore({ databaseUrl: server.db.databaseUrl, dataDir: server.db.dataDir });
-  vod = new VodRpcClient({ endpoint: server.url, accessKeyId: TEST_KEY_ID, accessKeySecret: TEST_KEY_SECRET, method: 'POST' });
+  vod = clientFor(server);
 });
 after(async () => {
   await store?.close();
@@ -242,7 +242,7 @@ describe('multipart', () => {
     // Restart the server on the same data dir and database: the upload survives.
     await server.stop();
     server = await startTestServer({ db: server.db, args: ['--config', configFile] });
-    vod = new VodRpcClient({ endpoint: server.url, accessKeyId: TEST_KEY_ID, accessKeySecret: TEST_KEY_SECRET, method: 'POST' });
+    vod = clientFor(server);
     const second = ossClient(address, auth, { endpoint: server.url });
     const listed = await second.listParts(address.FileName, checkpoint.uploadId, noQuery);
     const parts = Array.isArray(listed.parts) ? listed.parts : [listed.parts];
