@@ -177,7 +177,7 @@ class WorkerHash implements RunningMd5 {
   digest(): Promise<string> {
     const seq = ++this.digestSeq;
     // After every update given so far has been queued, so the digest covers them.
-    const answer = this.updating.then(() => {
+    return this.updating.then(() => {
       if (this.failure) throw this.failure;
       const done = this.worker.wait();
       return new Promise<string>((resolve, reject) => {
@@ -185,7 +185,6 @@ class WorkerHash implements RunningMd5 {
         this.worker.post({ type: 'digest', id: this.id, seq });
       }).finally(done);
     });
-    return answer;
   }
 
   reset(): void {
