@@ -17,12 +17,24 @@ export interface PartCountingProxy {
   holdAfter: number | undefined;
   /** Drops held requests and forgets the records. */
   reset(): void;
+  /**
+   * Resolves once no forwarded UploadPart waits for the server's answer. A part whose body was
+   * forwarded whole is answered and recorded even when its client is gone (killed): the server
+   * may have stored it, and the record must say so.
+   */
+  idle(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startPartCountingProxy(): Promise<PartCountingProxy> {
   let target = 0;
   const heldRequests: ServerResponse[] = [];
+  let inFlight = 0;
+  let idleWaiters: Array<() => void> = [];
+  const settled = (): void => {
+    if (--inFlight > 0) return;
+    for (const wake of idleWaiters.splice(0)) wake();
+  };
   const proxy: PartCountingProxy = {
     url: '', port: 0, parts: [], held: 0, holdAfter: undefined,
     setTarget: (p) => (target = p),
@@ -32,6 +44,7 @@ export async function startPartCountingProxy(): Promise<PartCountingProxy> {
       proxy.parts = [];
       proxy.holdAfter = undefined;
     },
+    idle: () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve))),
     close: () => new Promise<void>((resolve) => {
       proxy.reset();
       server.closeAllConnections();
@@ -46,14 +59,30 @@ export async function startPartCountingProxy(): Promise<PartCountingProxy> {
       heldRequests.push(res);
       return;
     }
+    let done = partNumber === undefined;
+    if (!done) inFlight++;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      settled();
+    };
     const up = request({ host: '127.0.0.1', port: target, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
       if (partNumber !== undefined) proxy.parts.push({ partNumber, status: upRes.statusCode ?? 0 });
-      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-      upRes.pipe(res);
+      finish();
+      if (res.destroyed) upRes.resume();
+      else {
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        upRes.pipe(res);
+      }
     });
-    up.on('error', () => res.destroy());
+    up.on('error', () => {
+      finish();
+      res.destroy();
+    });
+    up.on('close', finish);
+    // A client gone before its body was all forwarded: the server gets a cut body and keeps nothing.
     req.on('aborted', () => up.destroy());
-    res.on('close', () => { if (!res.writableFinished) up.destroy(); });
+    res.on('close', () => { if (!res.writableFinished && !req.complete) up.destroy(); });
     req.pipe(up);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
