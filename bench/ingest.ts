@@ -20,7 +20,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { probeMedia } from '../src/media/ffprobe.js';
-import { locateTool } from '../src/media/ffmpeg-binaries.js';
+import { chooseTool } from '../src/media/ffmpeg-binaries.js';
 import { VodRpcClient } from '../src/sdk/rpc-client.js';
 import { openStore } from '../src/store/db.js';
 import { type Child, freePort, spawnNode } from './lib/child.js';
@@ -317,9 +317,10 @@ async function main(o: Options): Promise<number> {
   cleanup.defer('remove temp dir', () => rmSync(work, { recursive: true, force: true }));
   const originDir = join(work, 'origin');
   mkdirSync(originDir);
-  // The tools the server will run, found as it finds them (OPENVOD_FF*_PATH, else PATH, else npm).
-  const ffmpeg = locateTool('ffmpeg', { configured: process.env.OPENVOD_FFMPEG_PATH || undefined, pathEnv: process.env.PATH });
-  const ffprobe = locateTool('ffprobe', { configured: process.env.OPENVOD_FFPROBE_PATH || undefined, pathEnv: process.env.PATH });
+  // The tools the server will run, found as it finds them (OPENVOD_FF*_PATH, else by OPENVOD_MEDIA_TOOLS).
+  const prefer = process.env.OPENVOD_MEDIA_TOOLS === 'bundled' ? 'bundled' : 'path';
+  const ffmpeg = chooseTool('ffmpeg', { configured: process.env.OPENVOD_FFMPEG_PATH || undefined, pathEnv: process.env.PATH, prefer }).primary;
+  const ffprobe = chooseTool('ffprobe', { configured: process.env.OPENVOD_FFPROBE_PATH || undefined, pathEnv: process.env.PATH, prefer }).primary;
   const ffmpegPath = ffmpeg.path;
   const ffprobePath = ffprobe.path;
   const seed = await makeSeedMp4(ffmpegPath, join(work, 'seed.mp4'));
@@ -339,7 +340,7 @@ async function main(o: Options): Promise<number> {
     warmupUrl: o.warmup ? `${originUrl}/warmup.mp4` : undefined, md5Baseline: o.md5Baseline, originPid: origin.process.pid,
   };
   out(`bench/ingest: OpenVOD UploadMediaByURL vs curl, same files, same parallelism, same filesystem (${work}); node ${process.version}`);
-  out(`server's media tools: ffprobe ${ffprobePath} (${ffprobe.source}), ffmpeg ${ffmpegPath} (${ffmpeg.source})`);
+  out(`server's media tools (media.tools = ${prefer}): ffprobe ${ffprobePath} (${ffprobe.source}), ffmpeg ${ffmpegPath} (${ffmpeg.source})`);
   out(`order per scenario: ${o.rounds > 1 ? `${o.rounds} rounds of curl, OpenVOD then OpenVOD, curl …` : 'curl, then OpenVOD'}; before each: sync + drop_caches, ` +
     `origin files ${o.cold ? 'left cold' : 'read back into the page cache'}; ${o.warmup ? `each fresh server warmed up by one ${WARMUP_BYTES / MIB} MiB pull before the clock` : 'no warm-up pull'}${o.quick ? '; --quick' : ''}`);
   const results: ScenarioResult[] = [];

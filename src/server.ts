@@ -23,7 +23,7 @@ import { migrateToLatest } from './store/migrate.js';
 import { videoActions } from './videos/video.actions.js';
 import { createGuardedAgent } from './ingest/ssrf-guard.js';
 import { createHostLimiter } from './ingest/host-limiter.js';
-import { locateTool } from './media/ffmpeg-binaries.js';
+import { chooseTool } from './media/ffmpeg-binaries.js';
 import { playInfoActions } from './playback/play-info.actions.js';
 import type { IngestDeps } from './url-uploads/url-ingest.deps.js';
 import { reconcileOrphanedUrlJobs, urlIngestHandler } from './url-uploads/url-ingest.handler.js';
@@ -73,6 +73,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     };
 
     if (config.role !== 'api') {
+      const ffprobe = chooseTool('ffprobe', { configured: config.media.ffprobePath, pathEnv: config.pathEnv, prefer: config.media.tools });
+      const ffmpeg = chooseTool('ffmpeg', { configured: config.media.ffmpegPath, pathEnv: config.pathEnv, prefer: config.media.tools });
+      log.info({ ffprobe, ffmpeg, preference: config.media.tools }, 'media tools');
       const ingest: IngestDeps = {
         config, store, blobs, storages, log: log.child({ component: 'ingest' }), clock,
         agent: createGuardedAgent({ allowPrivate: config.allowPrivateNetworks, connectTimeoutMs: config.ingest.connectTimeoutMs }),
@@ -83,8 +86,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
           connectTimeoutMs: config.ingest.connectTimeoutMs, headersTimeoutMs: config.ingest.stallTimeoutMs,
         },
         stagingDir: join(config.dataDir, 'staging'),
-        ffprobePath: locateTool('ffprobe', { configured: config.media.ffprobePath, pathEnv: config.pathEnv }).path,
-        ffmpegPath: locateTool('ffmpeg', { configured: config.media.ffmpegPath, pathEnv: config.pathEnv }).path,
+        ffprobePath: ffprobe.primary.path,
+        ffmpegPath: ffmpeg.primary.path,
+        ffprobeFallbackPath: ffprobe.fallback?.path,
+        ffmpegFallbackPath: ffmpeg.fallback?.path,
         coverMaxWidth: config.media.coverMaxWidth,
         runAttempts: config.ingest.jobRunAttempts,
         retryBaseMs: config.ingest.jobRetryBaseMs,

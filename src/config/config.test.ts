@@ -47,3 +47,23 @@ test('every problem is reported at once', () => {
     }
   }
 });
+
+test('media.tools: path by default; bundled from the file or OPENVOD_MEDIA_TOOLS (which wins); anything else refused', () => {
+  assert.equal(loadConfig(base).media.tools, 'path');
+  const dir = mkdtempSync(join(tmpdir(), 'openvod-config-'));
+  const file = join(dir, 'c.json');
+  writeFileSync(file, JSON.stringify({ media: { tools: 'bundled' } }));
+  assert.equal(loadConfig({ flags: { config: file }, env: {}, cwd: dir }).media.tools, 'bundled');
+  assert.equal(loadConfig({ flags: { config: file }, env: { OPENVOD_MEDIA_TOOLS: 'path' }, cwd: dir }).media.tools, 'path');
+  assert.equal(loadConfig({ ...base, env: { OPENVOD_MEDIA_TOOLS: 'bundled' } }).media.tools, 'bundled');
+  writeFileSync(file, JSON.stringify({ media: { tools: 'static' } }));
+  try {
+    loadConfig({ flags: { config: file }, env: { OPENVOD_MEDIA_TOOLS: 'fast' }, cwd: dir });
+    assert.fail('expected ConfigError');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    const text = err.problems.join('\n');
+    assert.match(text, /OPENVOD_MEDIA_TOOLS: must be path or bundled, not "fast"/);
+    assert.match(text, /media\.tools/);
+  }
+});

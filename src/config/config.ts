@@ -4,7 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import type { ToolPreference } from '../media/ffmpeg-binaries.js';
 import { parseStorages, type StorageConfig } from '../storage/storage.config.js';
+
+const TOOL_PREFERENCES = ['path', 'bundled'] as const satisfies readonly ToolPreference[];
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -53,6 +56,8 @@ export interface Config {
   readonly media: {
     readonly ffmpegPath: string | undefined;
     readonly ffprobePath: string | undefined;
+    /** Which ffmpeg/ffprobe when no path is configured (see src/media/ffmpeg-binaries.ts). */
+    readonly tools: ToolPreference;
     readonly coverMaxWidth: number;
   };
   /** PATH, for finding ffmpeg/ffprobe. */
@@ -138,7 +143,10 @@ const fileSchema = z
       })
       .partial()
       .strict(),
-    media: z.object({ ffmpegPath: z.string().min(1), ffprobePath: z.string().min(1), coverMaxWidth: z.number().int().min(64).max(7680) }).partial().strict(),
+    media: z
+      .object({ ffmpegPath: z.string().min(1), ffprobePath: z.string().min(1), tools: z.enum(TOOL_PREFERENCES), coverMaxWidth: z.number().int().min(64).max(7680) })
+      .partial()
+      .strict(),
     worker: z
       .object({ concurrency: z.number().int().min(1).max(256), leaseMs: positiveMs, heartbeatMs: positiveMs, pollMs: positiveMs })
       .partial()
@@ -226,6 +234,9 @@ export function loadConfig(inputs: ConfigInputs): Config {
   if (allowPrivate !== undefined && !['0', '1', 'true', 'false', ''].includes(allowPrivate)) {
     problems.push('OPENVOD_ALLOW_PRIVATE_NETWORKS: must be 1 or 0');
   }
+  const mediaToolsEnv = nonEmpty(env.OPENVOD_MEDIA_TOOLS);
+  const mediaTools = TOOL_PREFERENCES.find((t) => t === mediaToolsEnv);
+  if (mediaToolsEnv !== undefined && mediaTools === undefined) problems.push(`OPENVOD_MEDIA_TOOLS: must be ${TOOL_PREFERENCES.join(' or ')}, not "${mediaToolsEnv}"`);
   const logLevel = nonEmpty(env.OPENVOD_LOG_LEVEL) ?? file.logLevel ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) problems.push(`OPENVOD_LOG_LEVEL: unknown level "${logLevel}"`);
 
@@ -297,6 +308,7 @@ export function loadConfig(inputs: ConfigInputs): Config {
     media: {
       ffmpegPath: nonEmpty(env.OPENVOD_FFMPEG_PATH) ?? file.media?.ffmpegPath,
       ffprobePath: nonEmpty(env.OPENVOD_FFPROBE_PATH) ?? file.media?.ffprobePath,
+      tools: mediaTools ?? file.media?.tools ?? 'path',
       coverMaxWidth: file.media?.coverMaxWidth ?? 1280,
     },
     pathEnv: env.PATH,

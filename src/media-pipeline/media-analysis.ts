@@ -7,13 +7,16 @@ import type { BlobStore } from '../blob/blob-store.js';
 import type { Logger } from '../logger.js';
 import { probeMedia } from '../media/ffprobe.js';
 import type { MediaInfo } from '../media/media-info.js';
-import { coverTimeS, grabFrame } from '../media/snapshot.js';
+import { coverSeek, coverTimeS, grabFrame } from '../media/snapshot.js';
 import { blobRef } from '../playback/playback-urls.js';
 import type { VideoTable } from '../store/schema.js';
 
 export interface AnalysisTools {
   readonly ffprobePath: string;
   readonly ffmpegPath: string;
+  /** Tried on a file the first binary could not read (media.tools = bundled: the PATH ones). */
+  readonly ffprobeFallbackPath?: string | undefined;
+  readonly ffmpegFallbackPath?: string | undefined;
   readonly coverMaxWidth: number;
   readonly blobs: BlobStore;
   readonly log: Logger;
@@ -30,13 +33,20 @@ export class NotMediaError extends Error {
 
 /**
  * Probes a local file. A file that is not media rejects with NotMediaError; a probe that timed
- * out or could not start rejects with the probe's own error (an operational fault: retry).
+ * out or could not start rejects with the probe's own error (an operational fault: retry). With
+ * a fallback ffprobe (media.tools = bundled), a file the first one calls not media, or that it
+ * could not be started for, is probed again with the fallback, which has the last word.
  */
-export async function probeSource(tools: Pick<AnalysisTools, 'ffprobePath'>, file: string, signal: AbortSignal): Promise<MediaInfo> {
+export async function probeSource(tools: Pick<AnalysisTools, 'ffprobePath' | 'ffprobeFallbackPath' | 'log'>, file: string, signal: AbortSignal): Promise<MediaInfo> {
   try {
     return await probeMedia(file, { ffprobePath: tools.ffprobePath, signal });
   } catch (err) {
-    if ((err as { code?: string }).code === 'InvalidMediaFile') {
+    const code = (err as { code?: string }).code;
+    if (tools.ffprobeFallbackPath !== undefined && !signal.aborted && (code === 'InvalidMediaFile' || code === 'ProbeFailed')) {
+      tools.log.info({ err, file, ffprobe: tools.ffprobeFallbackPath }, 'probing again with the fallback ffprobe');
+      return probeSource({ ffprobePath: tools.ffprobeFallbackPath, log: tools.log }, file, signal);
+    }
+    if (code === 'InvalidMediaFile') {
       throw new NotMediaError(`The file is not an audio or video file: ${(err as Error).message}`, { cause: err });
     }
     throw err;
@@ -54,9 +64,7 @@ export async function grabCover(
 ): Promise<string | undefined> {
   if (input.info.videoStreams.length === 0) return undefined;
   try {
-    await grabFrame({
-      ffmpegPath: tools.ffmpegPath, source: input.source, timeS: coverTimeS(input.info), outPath: input.scratchPath, maxWidth: tools.coverMaxWidth, signal: input.signal,
-    });
+    await grabWithFallback(tools, input);
     await tools.blobs.putFile(input.coverKey, input.scratchPath, { contentType: 'image/jpeg', move: true, signal: input.signal });
     return input.coverKey;
   } catch (err) {
@@ -65,6 +73,22 @@ export async function grabCover(
     return undefined;
   } finally {
     await rm(input.scratchPath, { force: true });
+  }
+}
+
+/** grabFrame with the first ffmpeg, and when it gets no frame (SnapshotFailed), with the fallback. */
+async function grabWithFallback(tools: AnalysisTools, input: { source: string; info: MediaInfo; scratchPath: string; signal: AbortSignal; logContext?: Record<string, unknown> }): Promise<void> {
+  const grab = (ffmpegPath: string): Promise<void> =>
+    grabFrame({
+      ffmpegPath, source: input.source, timeS: coverTimeS(input.info), seek: coverSeek(input.info),
+      outPath: input.scratchPath, maxWidth: tools.coverMaxWidth, streamIndex: input.info.mainVideo?.index, signal: input.signal,
+    });
+  try {
+    await grab(tools.ffmpegPath);
+  } catch (err) {
+    if (tools.ffmpegFallbackPath === undefined || input.signal.aborted || (err as { code?: string }).code !== 'SnapshotFailed') throw err;
+    tools.log.info({ err, ...input.logContext, ffmpeg: tools.ffmpegFallbackPath }, 'grabbing the cover again with the fallback ffmpeg');
+    await grab(tools.ffmpegFallbackPath);
   }
 }
 

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { locateTool } from './ffmpeg-binaries.js';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chooseTool, locateTool } from './ffmpeg-binaries.js';
 
 for (const tool of ['ffmpeg', 'ffprobe'] as const) {
   test(`${tool}: found on PATH when present, else from the npm package, and it runs`, () => {
@@ -15,6 +18,33 @@ for (const tool of ['ffmpeg', 'ffprobe'] as const) {
   });
 }
 
-test('a configured path wins', () => {
+test('a configured path wins, whatever the preference, and has no fallback', () => {
+  for (const prefer of ['path', 'bundled'] as const) {
+    assert.deepEqual(chooseTool('ffprobe', { configured: '/opt/ffprobe', pathEnv: process.env.PATH, prefer }), { primary: { path: '/opt/ffprobe', source: 'configured' } });
+  }
   assert.deepEqual(locateTool('ffprobe', { configured: '/opt/ffprobe', pathEnv: process.env.PATH }), { path: '/opt/ffprobe', source: 'configured' });
+});
+
+test('preference path: the PATH binary alone; bundled: the npm binary first, the PATH one as fallback', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'openvod-tools-'));
+  try {
+    for (const tool of ['ffmpeg', 'ffprobe'] as const) {
+      const onPath = join(dir, tool);
+      writeFileSync(onPath, '#!/bin/sh\nexit 0\n');
+      chmodSync(onPath, 0o755);
+      assert.deepEqual(chooseTool(tool, { pathEnv: `/nonexistent:${dir}`, prefer: 'path' }), { primary: { path: onPath, source: 'PATH' } });
+      assert.deepEqual(chooseTool(tool, { pathEnv: dir }), { primary: { path: onPath, source: 'PATH' } }, 'path is the default');
+
+      const bundled = chooseTool(tool, { pathEnv: dir, prefer: 'bundled' });
+      assert.equal(bundled.primary.source, 'npm');
+      assert.notEqual(bundled.primary.path, onPath);
+      assert.match(execFileSync(bundled.primary.path, ['-version']).toString(), new RegExp(`${tool} version`));
+      assert.deepEqual(bundled.fallback, { path: onPath, source: 'PATH' });
+
+      assert.deepEqual(chooseTool(tool, { pathEnv: '/nonexistent', prefer: 'bundled' }), { primary: bundled.primary, fallback: undefined }, 'nothing on PATH: no fallback');
+      assert.deepEqual(chooseTool(tool, { pathEnv: '/nonexistent', prefer: 'path' }), { primary: bundled.primary }, 'nothing on PATH: the npm binary');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

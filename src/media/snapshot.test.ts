@@ -10,7 +10,7 @@ import { probeMedia } from './ffprobe.js';
 import { SnapshotError } from './media-errors.js';
 import type { SnapshotErrorCode } from './media-errors.js';
 import type { MediaInfo } from './media-info.js';
-import { coverTimeS, grabFrame, snapshotArgs } from './snapshot.js';
+import { coverSeek, coverTimeS, grabFrame, KEYFRAME_COVER_MIN_DURATION_S, snapshotArgs } from './snapshot.js';
 import { makeAudio, makeGarbage, makeVideo, mediaTools, processesMatching, startMediaOrigin, waitFor } from '../../test/helpers/media-fixtures.js';
 import type { MediaOrigin } from '../../test/helpers/media-fixtures.js';
 
@@ -56,6 +56,17 @@ describe('coverTimeS (pure)', () => {
   });
 });
 
+describe('coverSeek (pure)', () => {
+  test('the first keyframe from 20 s of video up, the exact frame below it or with no duration', () => {
+    assert.equal(KEYFRAME_COVER_MIN_DURATION_S, 20);
+    const cases: [number | undefined, number | undefined, string][] = [
+      [undefined, undefined, 'exact'], [19.99, undefined, 'exact'], [20, undefined, 'keyframe'], [7200, undefined, 'keyframe'],
+      [600, 10, 'exact'], [10, 600, 'keyframe'], [Number.POSITIVE_INFINITY, undefined, 'exact'], [Number.NaN, undefined, 'exact'],
+    ];
+    for (const [d, video, seek] of cases) assert.equal(coverSeek(withDuration(d, video)), seek, `duration ${d}, video ${video}`);
+  });
+});
+
 describe('snapshotArgs (pure)', () => {
   test('fast input seek, one frame, downscale keeping the display aspect, mjpeg q3, overwrite', () => {
     const args = snapshotArgs({ source: '/data/in.mp4', timeS: 6.1234, outPath: '/tmp/cover.jpg', maxWidth: 640 });
@@ -72,6 +83,14 @@ describe('snapshotArgs (pure)', () => {
       '-y', '/tmp/cover.jpg',
     ]);
     assert.ok(args.indexOf('-ss') < args.indexOf('-i'), '-ss before -i');
+  });
+
+  test('keyframe seek: the decoder skips all but keyframes, before the input; exact seek does not', () => {
+    const key = snapshotArgs({ source: '/data/in.mp4', timeS: 6, outPath: '/tmp/c.jpg', maxWidth: 640, seek: 'keyframe' });
+    assert.equal(key[key.indexOf('-skip_frame') + 1], 'nokey');
+    assert.ok(key.indexOf('-skip_frame') < key.indexOf('-i'), 'an input option');
+    assert.deepEqual(key.filter((a) => a !== '-skip_frame' && a !== 'nokey'), snapshotArgs({ source: '/data/in.mp4', timeS: 6, outPath: '/tmp/c.jpg', maxWidth: 640 }));
+    assert.ok(!snapshotArgs({ source: '/data/in.mp4', timeS: 6, outPath: '/tmp/c.jpg', maxWidth: 640, seek: 'exact' }).includes('-skip_frame'));
   });
 
   test('a chosen stream, a negative time clamped to 0, an http source with network options', () => {
@@ -134,6 +153,44 @@ describe('grabFrame on real files', () => {
     await writeFile(outPath, 'stale');
     await grabFrame({ ffmpegPath, source, timeS: 3600, outPath, maxWidth: 160 });
     await assertJpeg(outPath, 160);
+  });
+
+  describe('keyframe seek', () => {
+    // 12 s: red 0–4 s, green 4–8 s, blue 8–12 s; keyframes at 0 s and 5 s only (no scene-cut ones).
+    let source: string;
+    before(async () => {
+      source = join(dir, 'segments.mp4');
+      const segment = (c: string): string => `color=c=${c}:s=160x120:r=25:d=4`;
+      await run(ffmpegPath, [
+        '-v', 'error', '-y', '-f', 'lavfi', '-i', `${segment('red')}[r];${segment('green')}[g];${segment('blue')}[b];[r][g][b]concat=n=3:v=1:a=0`,
+        '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '1000', '-keyint_min', '1000', '-sc_threshold', '0', '-force_key_frames', '0,5',
+        source,
+      ]);
+      const { stdout } = await run(ffprobePath, ['-v', 'error', '-select_streams', 'v:0', '-skip_frame', 'nokey', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', source]);
+      assert.deepEqual((stdout.match(/\d+(?:\.\d+)?/g) ?? []).map(Number), [0, 5], 'the fixture has keyframes at 0 s and 5 s only');
+    });
+
+    /** The picture's colour: the channel that dominates its average pixel. */
+    async function colourOf(jpeg: string): Promise<'red' | 'green' | 'blue'> {
+      const { stdout } = await run(ffmpegPath, ['-v', 'error', '-i', jpeg, '-vf', 'scale=1:1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { encoding: 'buffer' });
+      const [r = 0, g = 0, b = 0] = [...stdout];
+      return r > g && r > b ? 'red' : g > b ? 'green' : 'blue';
+    }
+
+    test('takes the first keyframe at or after the time, not the frame at it', async () => {
+      const key = join(dir, 'key.jpg');
+      await grabFrame({ ffmpegPath, source, timeS: 2, seek: 'keyframe', outPath: key, maxWidth: 160 });
+      assert.equal(await colourOf(key), 'green', 'the keyframe at 5 s');
+      const exact = join(dir, 'exact.jpg');
+      await grabFrame({ ffmpegPath, source, timeS: 2, outPath: exact, maxWidth: 160 });
+      assert.equal(await colourOf(exact), 'red', 'the frame at 2 s');
+    });
+
+    test('no keyframe after the time: the exact frame at it', async () => {
+      const late = join(dir, 'late-key.jpg');
+      await grabFrame({ ffmpegPath, source, timeS: 9, seek: 'keyframe', outPath: late, maxWidth: 160 });
+      assert.equal(await colourOf(late), 'blue', 'the frame at 9 s');
+    });
   });
 
   test('over http', async () => {

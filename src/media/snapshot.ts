@@ -1,6 +1,8 @@
-// Cover snapshots: when to grab (pure), the ffmpeg arguments (pure), and one ffmpeg run with a
-// single retry at t=0 when the seek lands past the last frame. Audio-only media has no cover: the
-// caller skips it (coverTimeS still answers 0 for it, grabFrame would fail).
+// Cover snapshots: when to grab and how to seek (pure), the ffmpeg arguments (pure), and the ffmpeg
+// runs: the first keyframe at or after the time when the clip is long (decoding keyframes only),
+// else — or when there is no such keyframe — the exact frame at the time, and t=0 as the last try.
+// Audio-only media has no cover: the caller skips it (coverTimeS still answers 0 for it, grabFrame
+// would fail).
 import { rm, stat } from 'node:fs/promises';
 import { describeSource, inputArgs } from './ffprobe.js';
 import { SnapshotError } from './media-errors.js';
@@ -14,6 +16,14 @@ export const COVER_MIN_DURATION_S = 2;
 export const COVER_FRACTION = 0.1;
 /** Never seek further than this into the file (keeps the seek cheap on long files). */
 export const COVER_MAX_TIME_S = 10;
+/**
+ * Clips at least this long get their cover from the first keyframe at or after the cover time.
+ * An exact frame at T costs a decode of every frame from the keyframe before T (up to a whole GOP:
+ * 10 s of 1080p H.264 is ≈ 1 s of CPU; of 4K HEVC far more); a keyframe costs one or two frames.
+ * Shorter clips seek to T < 2 s, cheap to decode exactly, and their one GOP often covers all of
+ * them, so a keyframe-only try would mostly find nothing and cost an ffmpeg run for it.
+ */
+export const KEYFRAME_COVER_MIN_DURATION_S = 20;
 export const DEFAULT_SNAPSHOT_MAX_WIDTH = 1280;
 export const DEFAULT_SNAPSHOT_TIMEOUT_MS = 60_000;
 /** mjpeg qscale: 2 (best) … 31 (worst); 3 is visually clean at a fraction of 2's size. */
@@ -30,6 +40,15 @@ export function coverTimeS(info: MediaInfo): number {
   return Math.round(Math.min(d * COVER_FRACTION, COVER_MAX_TIME_S) * 1000) / 1000;
 }
 
+/** `keyframe`: the first keyframe at or after the cover time; `exact`: the frame at that time. */
+export type CoverSeek = 'keyframe' | 'exact';
+
+/** How to seek for the cover of `info` (see {@link KEYFRAME_COVER_MIN_DURATION_S}). */
+export function coverSeek(info: MediaInfo): CoverSeek {
+  const d = info.mainVideo?.durationS ?? info.durationS;
+  return d !== undefined && Number.isFinite(d) && d >= KEYFRAME_COVER_MIN_DURATION_S ? 'keyframe' : 'exact';
+}
+
 export interface SnapshotArgsInput {
   /** Local path or http(s) URL. */
   source: string;
@@ -40,6 +59,8 @@ export interface SnapshotArgsInput {
   maxWidth: number;
   /** ffprobe index of the stream to grab (`MediaInfo.mainVideo.index`); default the first video stream. */
   streamIndex?: number | undefined;
+  /** Default `exact`. */
+  seek?: CoverSeek | undefined;
 }
 
 /**
@@ -47,7 +68,9 @@ export interface SnapshotArgsInput {
  * `-ss` before `-i` is a fast input seek (to the keyframe before T, then decoded up to T).
  * ffmpeg auto-rotates by the display matrix before our filter, so the picture comes out upright;
  * the scale filter works on the display width (`iw*sar`: anamorphic video is squared up) and
- * `setsar=1` makes the JPEG's pixels square.
+ * `setsar=1` makes the JPEG's pixels square. `seek: 'keyframe'` adds `-skip_frame nokey` (the
+ * decoder drops every frame but keyframes; ffmpeg's accurate seek still discards those before T),
+ * so the output is the first keyframe at or after T, or nothing when there is none.
  */
 export function snapshotArgs(input: SnapshotArgsInput): string[] {
   const maxWidth = Math.max(2, Math.floor(input.maxWidth));
@@ -55,6 +78,7 @@ export function snapshotArgs(input: SnapshotArgsInput): string[] {
   const scale = `scale=w='min(${maxWidth},iw*sar)':h='ow*ih/(iw*sar)',setsar=1`;
   return [
     '-nostdin', '-hide_banner', '-loglevel', 'error',
+    ...(input.seek === 'keyframe' ? ['-skip_frame', 'nokey'] : []),
     '-ss', timeS.toFixed(3),
     ...inputArgs(input.source),
     '-map', input.streamIndex === undefined ? '0:v:0' : `0:${input.streamIndex}`,
@@ -75,34 +99,41 @@ export interface GrabFrameOptions {
   /** Default {@link DEFAULT_SNAPSHOT_MAX_WIDTH}. */
   maxWidth?: number | undefined;
   streamIndex?: number | undefined;
+  /** Default `exact`; `keyframe` falls back to `exact` at the same time when it finds no keyframe. */
+  seek?: CoverSeek | undefined;
   signal?: AbortSignal | undefined;
   /** Per ffmpeg run (default {@link DEFAULT_SNAPSHOT_TIMEOUT_MS}). */
   timeoutMs?: number | undefined;
 }
 
 /**
- * Writes one JPEG frame at `timeS` to `outPath`. When the seek lands past the last frame (ffmpeg
- * writes nothing), tries once more at t=0. Rejects with SnapshotError `SnapshotFailed`,
- * `SnapshotTimeout` or `Cancelled` (ffmpeg killed; `cause` = the signal's reason); a partial
- * output file is removed on failure.
+ * Writes one JPEG frame to `outPath`: with `seek: 'keyframe'` the first keyframe at or after
+ * `timeS`, else (or when there is no such keyframe: a GOP longer than the rest of the clip, a
+ * stream without keyframe flags) the frame at `timeS`; when that seek lands past the last frame
+ * (ffmpeg writes nothing), the frame at t=0. Rejects with SnapshotError `SnapshotFailed`,
+ * `SnapshotTimeout` or `Cancelled` (ffmpeg killed; `cause` = the signal's reason) — neither of the
+ * last two is retried; a partial output file is removed on failure.
  */
 export async function grabFrame(opts: GrabFrameOptions): Promise<void> {
-  const first = await grabOnce(opts, opts.timeS);
-  if (first === 'written') return;
-  if (opts.timeS > 0) {
-    const retry = await grabOnce(opts, 0);
-    if (retry === 'written') return;
-    throw noFrame(opts, retry);
+  const tries: { timeS: number; seek: CoverSeek }[] = [];
+  if (opts.seek === 'keyframe') tries.push({ timeS: opts.timeS, seek: 'keyframe' });
+  tries.push({ timeS: opts.timeS, seek: 'exact' });
+  if (opts.timeS > 0) tries.push({ timeS: 0, seek: 'exact' });
+  let last: Exclude<Attempt, 'written'> | undefined;
+  for (const t of tries) {
+    const attempt = await grabOnce(opts, t.timeS, t.seek);
+    if (attempt === 'written') return;
+    last = attempt;
   }
-  throw noFrame(opts, first);
+  throw noFrame(opts, last as Exclude<Attempt, 'written'>);
 }
 
 type Attempt = 'written' | { stderr: string; exit: string };
 
-async function grabOnce(opts: GrabFrameOptions, timeS: number): Promise<Attempt> {
+async function grabOnce(opts: GrabFrameOptions, timeS: number, seek: CoverSeek): Promise<Attempt> {
   const label = describeSource(opts.source);
   await removeQuietly(opts.outPath); // a stale file must not pass for this run's frame
-  const args = snapshotArgs({ source: opts.source, timeS, outPath: opts.outPath, maxWidth: opts.maxWidth ?? DEFAULT_SNAPSHOT_MAX_WIDTH, streamIndex: opts.streamIndex });
+  const args = snapshotArgs({ source: opts.source, timeS, outPath: opts.outPath, maxWidth: opts.maxWidth ?? DEFAULT_SNAPSHOT_MAX_WIDTH, streamIndex: opts.streamIndex, seek });
   const result = await runTool(opts.ffmpegPath, args, { signal: opts.signal, timeoutMs: opts.timeoutMs ?? DEFAULT_SNAPSHOT_TIMEOUT_MS });
   const fail = async (error: SnapshotError): Promise<never> => {
     await removeQuietly(opts.outPath);

@@ -18,7 +18,7 @@ import { mediaPath, objectPath } from '../playback/playback-urls.js';
 import type { IngestDeps } from '../url-uploads/url-ingest.deps.js';
 import { findVideo, type VideoRow } from '../videos/video.repository.js';
 
-export type RegisterAnalyseDeps = Pick<IngestDeps, 'config' | 'store' | 'blobs' | 'storages' | 'log' | 'clock' | 'stagingDir' | 'ffprobePath' | 'ffmpegPath' | 'coverMaxWidth'>;
+export type RegisterAnalyseDeps = Pick<IngestDeps, 'config' | 'store' | 'blobs' | 'storages' | 'log' | 'clock' | 'stagingDir' | 'ffprobePath' | 'ffmpegPath' | 'ffprobeFallbackPath' | 'ffmpegFallbackPath' | 'coverMaxWidth'>;
 
 export const registeredCoverKey = (videoId: string): string => `${videoId}/covers/register-00001.jpg`;
 

@@ -18,7 +18,7 @@ import { analysedVideoColumns, grabCover, NotMediaError, probeSource } from '../
 import { blobRef, mediaPath, objectPath } from '../playback/playback-urls.js';
 import { findVideo, type VideoRow } from '../videos/video.repository.js';
 
-export type UploadAnalyseDeps = Pick<IngestDeps, 'config' | 'store' | 'blobs' | 'storages' | 'log' | 'clock' | 'stagingDir' | 'ffprobePath' | 'ffmpegPath' | 'coverMaxWidth'>;
+export type UploadAnalyseDeps = Pick<IngestDeps, 'config' | 'store' | 'blobs' | 'storages' | 'log' | 'clock' | 'stagingDir' | 'ffprobePath' | 'ffmpegPath' | 'ffprobeFallbackPath' | 'ffmpegFallbackPath' | 'coverMaxWidth'>;
 
 /** The cover OpenVOD grabs for an uploaded video (re-grabbed after a new upload). */
 export const uploadCoverKey = (videoId: string): string => `${videoId}/covers/upload-00001.jpg`;

@@ -25,6 +25,9 @@ export interface IngestDeps {
   readonly stagingDir: string;
   readonly ffprobePath: string;
   readonly ffmpegPath: string;
+  /** Tried on a file the first binary could not read (media.tools = bundled: the PATH ones). */
+  readonly ffprobeFallbackPath?: string | undefined;
+  readonly ffmpegFallbackPath?: string | undefined;
   readonly coverMaxWidth: number;
   /** Runs of a job for transient fetch failures, and the delay before the next run. */
   readonly runAttempts: number;

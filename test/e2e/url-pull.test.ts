@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listEventsForMedia } from '../../src/events/event.repository.js';
@@ -307,6 +307,34 @@ describe('process-level behaviour', () => {
       assert.equal(origin.requests('/private/a.mp4').length, 0);
     } finally {
       await guarded.cleanup();
+    }
+  });
+
+  test('media.tools = bundled: the npm builds analyse, so a PATH whose ffprobe and ffmpeg are broken does not matter', async () => {
+    const shims = join(work, 'broken-tools');
+    mkdirSync(shims, { recursive: true });
+    for (const tool of ['ffprobe', 'ffmpeg']) {
+      writeFileSync(join(shims, tool), '#!/bin/sh\necho "Invalid data found when processing input" >&2\nexit 1\n');
+      chmodSync(join(shims, tool), 0o755);
+    }
+    const bundled = await startTestServer({
+      env: { OPENVOD_ALLOW_PRIVATE_NETWORKS: '1', OPENVOD_MEDIA_TOOLS: 'bundled', PATH: `${shims}:${process.env.PATH ?? ''}` },
+      args: ['--config', configFile],
+    });
+    try {
+      const client = clientFor(bundled);
+      origin.serveBytes('/bundled/clip.mp4', clip, { contentType: 'video/mp4' });
+      const [job] = await submit(client, [origin.url('/bundled/clip.mp4')]);
+      const info = (await settle(client, [job?.JobId ?? ''])).get(job?.JobId ?? '');
+      assert.equal(info?.Status, 'SUCCESS', JSON.stringify(info));
+      const { Video } = await client.call<{ Video: Record<string, unknown> }>('GetVideoInfo', { VideoId: info?.MediaId ?? '' });
+      assert.equal(Video.Status, 'Normal');
+      assert.ok(Math.abs(Number(Video.Duration) - 3) < 0.2, `duration ${String(Video.Duration)}`);
+      const cover = await fetch(String(Video.CoverURL));
+      assert.equal(cover.status, 200);
+      assert.deepEqual([...Buffer.from(await cover.arrayBuffer()).subarray(0, 3)], [0xff, 0xd8, 0xff]);
+    } finally {
+      await bundled.cleanup();
     }
   });
 
