@@ -4,7 +4,11 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chooseTool, locateTool } from './ffmpeg-binaries.js';
+import { promisify } from 'node:util';
+import { execFile } from 'node:child_process';
+import { chooseTool, isStaticElf, locateTool, toolEnv } from './ffmpeg-binaries.js';
+import { probeMedia } from './ffprobe.js';
+import { mediaTools } from '../../test/helpers/media-fixtures.js';
 
 for (const tool of ['ffmpeg', 'ffprobe'] as const) {
   test(`${tool}: found on PATH when present, else from the npm package, and it runs`, () => {
@@ -44,6 +48,33 @@ test('preference path: the PATH binary alone; bundled: the npm binary first, the
       assert.deepEqual(chooseTool(tool, { pathEnv: '/nonexistent', prefer: 'bundled' }), { primary: bundled.primary, fallback: undefined }, 'nothing on PATH: no fallback');
       assert.deepEqual(chooseTool(tool, { pathEnv: '/nonexistent', prefer: 'path' }), { primary: bundled.primary }, 'nothing on PATH: the npm binary');
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('static binaries are told apart from dynamically linked ones, and only they get GCONV_PATH', () => {
+  const bundled = chooseTool('ffprobe', { pathEnv: '', prefer: 'bundled' }).primary.path;
+  assert.equal(isStaticElf(bundled), true);
+  assert.equal(isStaticElf(chooseTool('ffmpeg', { pathEnv: '', prefer: 'bundled' }).primary.path), true);
+  assert.equal(isStaticElf(process.execPath), false, 'node is dynamically linked');
+  assert.equal(isStaticElf('/bin/sh'), false);
+  assert.equal(isStaticElf(new URL(import.meta.url).pathname), false, 'not ELF');
+  assert.equal(isStaticElf('/nonexistent/ffprobe'), false);
+  assert.match(toolEnv(bundled)?.GCONV_PATH ?? '', /^\/nonexistent/);
+  assert.equal(toolEnv(process.execPath), undefined);
+});
+
+test('the bundled ffprobe reads MPEG-TS (its static glibc crashed on the system gconv modules)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'openvod-ts-'));
+  try {
+    const ts = join(dir, 'clip.ts');
+    await promisify(execFile)(mediaTools().ffmpegPath, [
+      '-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=25', '-t', '1', '-c:v', 'libx264', '-preset', 'ultrafast', '-metadata', 'service_name=Ünïcødé', ts,
+    ]);
+    const info = await probeMedia(ts, { ffprobePath: chooseTool('ffprobe', { pathEnv: '', prefer: 'bundled' }).primary.path });
+    assert.equal(info.formatName, 'mpegts');
+    assert.equal(info.videoStreams.length, 1);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -9,7 +9,7 @@
 // the static one 8 ms); a video costs two runs (probe, cover), which dominates small files. The
 // price: the bundled builds are older and get no security updates, while they parse media from
 // wherever the sources came from — so it is a choice, not the default.
-import { accessSync, constants } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
 
@@ -88,5 +88,47 @@ function isExecutable(path: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * The environment to run a media tool in: undefined (inherit) for most, but a statically linked
+ * binary gets GCONV_PATH pointed at nothing. Its own glibc would otherwise load the system's gconv
+ * modules (shared objects built for the system's glibc) the first time the tool converts a
+ * character set — the bundled ffprobe crashed with SIGSEGV on every MPEG-TS file (the demuxer
+ * converts service names) until this. UTF-8 and Latin-1, which glibc has built in, still work.
+ */
+export function toolEnv(path: string): NodeJS.ProcessEnv | undefined {
+  return isStaticElf(path) ? { ...process.env, GCONV_PATH: '/nonexistent/openvod-no-gconv' } : undefined;
+}
+
+const staticElf = new Map<string, boolean>();
+
+/** A 64- or 32-bit little-endian ELF executable without a program interpreter (PT_INTERP). Memoised. */
+export function isStaticElf(path: string): boolean {
+  let known = staticElf.get(path);
+  if (known === undefined) staticElf.set(path, (known = readStaticElf(path)));
+  return known;
+}
+
+function readStaticElf(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const header = Buffer.alloc(64);
+    if (readSync(fd, header, 0, 64, 0) < 52 || header.readUInt32BE(0) !== 0x7f454c46 || header[5] !== 1) return false;
+    const is64 = header[4] === 2;
+    const phoff = is64 ? Number(header.readBigUInt64LE(32)) : header.readUInt32LE(28);
+    const phentsize = header.readUInt16LE(is64 ? 54 : 42);
+    const phnum = header.readUInt16LE(is64 ? 56 : 44);
+    if (phentsize < 4 || phnum === 0 || phnum > 4096) return false;
+    const table = Buffer.alloc(phentsize * phnum);
+    if (readSync(fd, table, 0, table.length, phoff) !== table.length) return false;
+    for (let i = 0; i < phnum; i++) if (table.readUInt32LE(i * phentsize) === 3 /* PT_INTERP */) return false;
+    return true;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }

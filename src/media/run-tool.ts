@@ -3,6 +3,7 @@
 // have exited before settling, so a caller that sees a result never leaves a child behind.
 // It never throws: it returns what happened, and each adapter maps that to its own error type.
 import { spawn } from 'node:child_process';
+import { toolEnv } from './ffmpeg-binaries.js';
 
 export interface RunToolOptions {
   signal?: AbortSignal | undefined;
@@ -34,7 +35,7 @@ export function runTool(path: string, args: readonly string[], opts: RunToolOpti
   const maxStdoutBytes = opts.maxStdoutBytes ?? DEFAULT_MAX_STDOUT_BYTES;
 
   return new Promise((resolve) => {
-    const child = spawn(path, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    const child = spawn(path, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true, env: toolEnv(path) });
     const stdoutChunks: Buffer[] = [];
     let stdoutBytes = 0;
     let stderrTail = Buffer.alloc(0);
