@@ -45,14 +45,9 @@ export interface LocateOptions {
 export function chooseTool(tool: MediaTool, opts: LocateOptions = {}): ToolChoice {
   if (opts.configured) return { primary: { path: opts.configured, source: 'configured' } };
   const onPath = findOnPath(tool, opts.pathEnv);
-  if (opts.prefer === 'bundled') {
-    const bundled = bundledTool(tool);
-    if (bundled) return { primary: bundled, fallback: onPath };
-    if (onPath) return { primary: onPath };
-  } else if (onPath) {
-    return { primary: onPath };
-  }
-  const bundled = bundledTool(tool);
+  const bundled = opts.prefer === 'bundled' || !onPath ? bundledTool(tool) : undefined;
+  if (bundled && opts.prefer === 'bundled') return { primary: bundled, fallback: onPath };
+  if (onPath) return { primary: onPath };
   if (bundled) return { primary: bundled };
   throw new Error(`${tool} was not found: not on PATH, and the npm package ${NPM_PACKAGES[tool]} has no binary for ${process.platform}-${process.arch}`);
 }
