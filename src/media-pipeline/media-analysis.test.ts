@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { createFsBlobStore } from '../blob/fs-blob-store.js';
 import { createLogger } from '../logger.js';
 import { makeAudio, makeGarbage, makeVideo, mediaTools } from '../../test/helpers/media-fixtures.js';
-import { type AnalysisTools, grabCover, NotMediaError, probeSource } from './media-analysis.js';
+import { MediaProbeError } from '../media/media-errors.js';
+import { analysisFailureCode, type AnalysisTools, grabCover, isOperationalProbeFailure, NotMediaError, probeSource } from './media-analysis.js';
 
 const real = mediaTools();
 let dir: string;
@@ -52,6 +53,25 @@ describe('probeSource', () => {
     const missing = join(dir, 'no-such-ffprobe');
     const info = await probeSource(tools({ ffprobePath: missing, ffprobeFallbackPath: real.ffprobePath }), await makeAudio(dir, { format: 'mp3' }), new AbortController().signal);
     assert.equal(info.audioStreams.length, 1, 'an ffprobe that cannot be started falls back too');
+  });
+
+  test('an ffprobe that crashes is an operational failure, not a verdict: the fallback probes; without one the error is retryable', async () => {
+    logged = [];
+    const crashing = join(dir, 'crashing-tool');
+    await writeFile(crashing, '#!/bin/sh\nkill -SEGV $$\n');
+    await chmod(crashing, 0o755);
+    const video = await makeVideo(dir, { seconds: 2 });
+    const info = await probeSource(tools({ ffprobePath: crashing, ffprobeFallbackPath: real.ffprobePath }), video, new AbortController().signal);
+    assert.equal(info.videoStreams.length, 1);
+    assert.deepEqual(logged.map((l) => l.msg), ['probing again with the fallback ffprobe']);
+    const err = await probeSource(tools({ ffprobePath: crashing }), video, new AbortController().signal).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof MediaProbeError && err.code === 'ProbeCrashed', String(err));
+    assert.equal(isOperationalProbeFailure(err), true);
+    assert.equal(analysisFailureCode(err), 'MediaAnalysisFailed');
+    const notMedia = await probeSource(tools({}), await makeGarbage(dir, 4096), new AbortController().signal).then(() => undefined, (e: unknown) => e);
+    assert.ok(notMedia instanceof NotMediaError);
+    assert.equal(isOperationalProbeFailure(notMedia), false);
+    assert.equal(analysisFailureCode(notMedia), 'InternalError', 'only operational probe failures get MediaAnalysisFailed');
   });
 
   test('a good file never reaches the fallback', async () => {

@@ -6,6 +6,7 @@ import { rm } from 'node:fs/promises';
 import type { BlobStore } from '../blob/blob-store.js';
 import type { Logger } from '../logger.js';
 import { probeMedia } from '../media/ffprobe.js';
+import { MediaProbeError } from '../media/media-errors.js';
 import type { MediaInfo } from '../media/media-info.js';
 import { coverSeek, coverTimeS, grabFrame } from '../media/snapshot.js';
 import { blobRef } from '../playback/playback-urls.js';
@@ -31,18 +32,35 @@ export class NotMediaError extends Error {
   }
 }
 
+const OPERATIONAL_PROBE_CODES: ReadonlySet<string> = new Set(['ProbeTimeout', 'ProbeFailed', 'ProbeCrashed']);
+
+/**
+ * A probe failure that says nothing about the file — ffprobe timed out, could not start, or
+ * crashed — so the analysis is worth running again later.
+ */
+export const isOperationalProbeFailure = (err: unknown): err is MediaProbeError =>
+  err instanceof MediaProbeError && OPERATIONAL_PROBE_CODES.has(err.code);
+
+/**
+ * The ErrorCode a media gets when its analysis failed on its last run: `MediaAnalysisFailed` for
+ * an operational probe failure (the message says which), `InternalError` for anything else.
+ */
+export const analysisFailureCode = (err: unknown): 'MediaAnalysisFailed' | 'InternalError' =>
+  isOperationalProbeFailure(err) ? 'MediaAnalysisFailed' : 'InternalError';
+
 /**
  * Probes a local file. A file that is not media rejects with NotMediaError; a probe that timed
- * out or could not start rejects with the probe's own error (an operational fault: retry). With
- * a fallback ffprobe (media.tools = bundled), a file the first one calls not media, or that it
- * could not be started for, is probed again with the fallback, which has the last word.
+ * out, could not start or crashed rejects with the probe's own error (an operational fault:
+ * retry). With a fallback ffprobe (media.tools = bundled), a file the first one calls not media,
+ * could not be started for, or crashed on, is probed again with the fallback, which has the
+ * last word.
  */
 export async function probeSource(tools: Pick<AnalysisTools, 'ffprobePath' | 'ffprobeFallbackPath' | 'log'>, file: string, signal: AbortSignal): Promise<MediaInfo> {
   try {
     return await probeMedia(file, { ffprobePath: tools.ffprobePath, signal });
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (tools.ffprobeFallbackPath !== undefined && !signal.aborted && (code === 'InvalidMediaFile' || code === 'ProbeFailed')) {
+    if (tools.ffprobeFallbackPath !== undefined && !signal.aborted && (code === 'InvalidMediaFile' || code === 'ProbeFailed' || code === 'ProbeCrashed')) {
       tools.log.info({ err, file, ffprobe: tools.ffprobeFallbackPath }, 'probing again with the fallback ffprobe');
       return probeSource({ ffprobePath: tools.ffprobeFallbackPath, log: tools.log }, file, signal);
     }

@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeSource, ffprobeArgs, inputArgs, probeMedia } from './ffprobe.js';
@@ -142,6 +142,13 @@ describe('probeMedia on real files', () => {
 
   test('ffprobe that cannot be started → ProbeFailed', async () => {
     await assert.rejects(probeMedia(await makeVideo(dir), { ffprobePath: join(dir, 'no-ffprobe-here') }), rejectsWith('ProbeFailed', /ENOENT/));
+  });
+
+  test('an ffprobe that dies of a signal → ProbeCrashed (not a verdict on the file), with its stderr', async () => {
+    const crashing = join(dir, 'crashing-ffprobe');
+    await writeFile(crashing, '#!/bin/sh\necho "decoder went wrong" >&2\nkill -SEGV $$\n');
+    await chmod(crashing, 0o755);
+    await assert.rejects(probeMedia(await makeVideo(dir), { ffprobePath: crashing }), rejectsWith('ProbeCrashed', /killed by SIGSEGV while probing .*: decoder went wrong/));
   });
 
   test('an already-aborted signal rejects without running ffprobe', async () => {

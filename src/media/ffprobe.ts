@@ -69,8 +69,8 @@ export interface ProbeOptions {
  * Probes a local path or an http(s) URL. Resolves only for media with at least one audio or video
  * stream. Rejects with MediaProbeError: `InvalidMediaFile` (ffprobe failed, unusable output, or
  * no audio/video stream; the message carries ffprobe's stderr, truncated), `ProbeTimeout`,
- * `Cancelled` (ffprobe killed, `cause` = the signal's reason) or `ProbeFailed` (ffprobe could not
- * be started).
+ * `Cancelled` (ffprobe killed, `cause` = the signal's reason), `ProbeFailed` (ffprobe could not
+ * be started) or `ProbeCrashed` (ffprobe died of a signal we did not send).
  */
 export async function probeMedia(source: string, opts: ProbeOptions): Promise<MediaInfo> {
   const label = describeSource(source);
@@ -90,9 +90,12 @@ export async function probeMedia(source: string, opts: ProbeOptions): Promise<Me
     case 'exited':
       break;
   }
+  if (result.exitSignal) {
+    // Timeouts and cancellations are our own kills and answered above: this one came from elsewhere.
+    throw new MediaProbeError('ProbeCrashed', `ffprobe was killed by ${result.exitSignal} while probing ${label}: ${redact(result.stderr)}`);
+  }
   if (result.exitCode !== 0) {
-    const how = result.exitSignal ? `was killed by ${result.exitSignal}` : `exited with code ${result.exitCode}`;
-    throw new MediaProbeError('InvalidMediaFile', `ffprobe ${how} for ${label}: ${redact(result.stderr)}`);
+    throw new MediaProbeError('InvalidMediaFile', `ffprobe exited with code ${result.exitCode} for ${label}: ${redact(result.stderr)}`);
   }
   let json: unknown;
   try {

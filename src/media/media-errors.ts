@@ -10,8 +10,11 @@
  * - `Cancelled` — the caller's AbortSignal fired; ffprobe was killed.
  * - `ProbeFailed` — ffprobe could not be run at all (missing binary, spawn error): an operator
  *   problem, not the file's.
+ * - `ProbeCrashed` — ffprobe was killed by a signal nobody here sent (SIGSEGV, SIGABRT, the
+ *   kernel's OOM killer's SIGKILL). Not a verdict on the file: a crash can be a bug of that build,
+ *   a shortage of memory, or an operator's kill, so it is retried like the two above.
  */
-export type MediaProbeErrorCode = 'InvalidMediaFile' | 'ProbeTimeout' | 'Cancelled' | 'ProbeFailed';
+export type MediaProbeErrorCode = 'InvalidMediaFile' | 'ProbeTimeout' | 'Cancelled' | 'ProbeFailed' | 'ProbeCrashed';
 
 export class MediaProbeError extends Error {
   readonly code: MediaProbeErrorCode;

@@ -13,7 +13,7 @@ import { defineJobHandler } from '../jobs/job-registry.js';
 import type { MediaInfo } from '../media/media-info.js';
 import { videoReadyEvents } from '../media-pipeline/completion-events.js';
 import { withReadableSource } from '../media-pipeline/local-file.js';
-import { analysedVideoColumns, grabCover, NotMediaError, probeSource } from '../media-pipeline/media-analysis.js';
+import { analysedVideoColumns, analysisFailureCode, grabCover, NotMediaError, probeSource } from '../media-pipeline/media-analysis.js';
 import { mediaPath, objectPath } from '../playback/playback-urls.js';
 import type { IngestDeps } from '../url-uploads/url-ingest.deps.js';
 import { findVideo, type VideoRow } from '../videos/video.repository.js';
@@ -55,7 +55,7 @@ export const registerAnalyseHandler = (deps: RegisterAnalyseDeps) =>
       }
       if (ctx.signal.aborted) throw err;
       if (ctx.attempt >= ctx.maxAttempts) {
-        await fail(deps, video, 'InternalError', `The analysis failed ${ctx.attempt} times: ${(err as Error).message}`);
+        await fail(deps, video, analysisFailureCode(err), `The analysis failed ${ctx.attempt} times: ${(err as Error).message}`);
         return { kind: 'done' };
       }
       throw err;
@@ -94,5 +94,5 @@ async function fail(deps: RegisterAnalyseDeps, video: VideoRow, code: string, me
       fields: { VideoId: video.video_id, Status: 'fail', ErrorCode: code, ErrorMessage: message.slice(0, 1024) },
     }, nowMs);
   });
-  deps.log.info({ videoId: video.video_id, code }, 'registered object is not playable media; video UploadFail');
+  deps.log.info({ videoId: video.video_id, code }, code === 'InvalidMediaFile' ? 'registered object is not playable media; video UploadFail' : 'analysis of the registered object failed on its last run; video UploadFail');
 }

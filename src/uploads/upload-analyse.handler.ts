@@ -14,7 +14,7 @@ import { defineJobHandler } from '../jobs/job-registry.js';
 import type { MediaInfo } from '../media/media-info.js';
 import { videoReadyEvents } from '../media-pipeline/completion-events.js';
 import { withLocalFile } from '../media-pipeline/local-file.js';
-import { analysedVideoColumns, grabCover, NotMediaError, probeSource } from '../media-pipeline/media-analysis.js';
+import { analysedVideoColumns, analysisFailureCode, grabCover, NotMediaError, probeSource } from '../media-pipeline/media-analysis.js';
 import { blobRef, mediaPath, objectPath } from '../playback/playback-urls.js';
 import { findVideo, type VideoRow } from '../videos/video.repository.js';
 
@@ -55,7 +55,7 @@ export const uploadAnalyseHandler = (deps: UploadAnalyseDeps) =>
       }
       if (ctx.signal.aborted) throw err;
       if (ctx.attempt >= ctx.maxAttempts) {
-        await failUpload(deps, video, 'InternalError', `The analysis failed ${ctx.attempt} times: ${(err as Error).message}`);
+        await failUpload(deps, video, analysisFailureCode(err), `The analysis failed ${ctx.attempt} times: ${(err as Error).message}`);
         return { kind: 'done' };
       }
       throw err;
@@ -112,5 +112,5 @@ async function failUpload(deps: UploadAnalyseDeps, video: VideoRow, code: string
   const blobs = deps.storages.of(video.storage_location).blobs;
   const stored = await blobs.stat(source);
   if (stored && stored.etag === video.file_md5) await blobs.delete(source);
-  deps.log.info({ videoId: video.video_id, code }, 'uploaded file is not playable media; video UploadFail');
+  deps.log.info({ videoId: video.video_id, code }, code === 'InvalidMediaFile' ? 'uploaded file is not playable media; video UploadFail' : 'analysis of the uploaded file failed on its last run; video UploadFail');
 }

@@ -4,6 +4,7 @@
 // the job with a code instead of leaving it hanging.
 import { defineJobHandler } from '../jobs/job-registry.js';
 import { FetchError } from '../ingest/fetch-errors.js';
+import { isOperationalProbeFailure } from '../media-pipeline/media-analysis.js';
 import type { IngestDeps } from './url-ingest.deps.js';
 import { failUrlJob, finishStep } from './url-ingest.finish.js';
 import { analyseStep, downloadStep, JobMovedOnError, storeStep, UrlJobFailure } from './url-ingest.steps.js';
@@ -49,6 +50,17 @@ export const urlIngestHandler = (deps: IngestDeps) =>
           return { kind: 'retry', reason: `${err.code}: ${err.message}`, delayMs };
         }
         await failUrlJob(deps, job, 'DOWNLOAD_FAIL', err.code, err.message);
+        return { kind: 'done' };
+      }
+      if (isOperationalProbeFailure(err)) {
+        // ffprobe timed out, could not start or crashed: nothing is known about the file, so the
+        // job runs again later (the downloaded bytes are kept), like a transient download fault.
+        if (ctx.attempt < Math.min(deps.runAttempts, ctx.maxAttempts)) {
+          const delayMs = nextRunDelayMs(deps.retryBaseMs, ctx.attempt);
+          ctx.log.warn({ code: err.code, delayMs }, 'media analysis failed; the job runs again later');
+          return { kind: 'retry', reason: `${err.code}: ${err.message}`, delayMs };
+        }
+        await failUrlJob(deps, job, 'UPLOAD_FAIL', 'MediaAnalysisFailed', `The analysis failed on ${ctx.attempt} runs: ${err.message}`);
         return { kind: 'done' };
       }
       if (ctx.attempt >= ctx.maxAttempts) {

@@ -3,13 +3,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listEventsForMedia } from '../../src/events/event.repository.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import { VodApiError, VodRpcClient } from '../../src/sdk/rpc-client.js';
-import { makeVideo, makeAudio } from '../helpers/media-fixtures.js';
+import { makeVideo, makeAudio, mediaTools } from '../helpers/media-fixtures.js';
 import { generatedBytes, startOrigin, type Origin } from '../helpers/origin.js';
 import { createTestDatabase } from '../helpers/store.js';
 import { clientFor, startTestServer, TEST_KEY_ID, TEST_KEY_SECRET, type TestServer, waitFor } from '../helpers/server.js';
@@ -335,6 +336,51 @@ describe('process-level behaviour', () => {
       assert.deepEqual([...Buffer.from(await cover.arrayBuffer()).subarray(0, 3)], [0xff, 0xd8, 0xff]);
     } finally {
       await bundled.cleanup();
+    }
+  });
+
+  test('an ffprobe that crashes is retried on a later run, and one that always crashes ends the job with MediaAnalysisFailed', async () => {
+    // A PATH ffprobe that dies of SIGSEGV — every time, or only on its first call — in front of
+    // the real one. Each call is logged, so the runs can be counted.
+    const shims = join(work, 'crashing-ffprobe');
+    mkdirSync(shims, { recursive: true });
+    const real = execFileSync('sh', ['-c', 'command -v ffprobe'], { encoding: 'utf8' }).trim() || mediaTools().ffprobePath;
+    writeFileSync(join(shims, 'ffprobe'), [
+      '#!/bin/sh',
+      `echo call >> "${shims}/calls"`,
+      `if [ "$(cat "${shims}/mode")" = always ] || [ ! -e "${shims}/crashed" ]; then touch "${shims}/crashed"; kill -SEGV $$; fi`,
+      `exec "${real}" "$@"`,
+      '',
+    ].join('\n'));
+    chmodSync(join(shims, 'ffprobe'), 0o755);
+    const calls = (): number => readFileSync(join(shims, 'calls'), 'utf8').split('\n').filter(Boolean).length;
+    const crashing = await startTestServer({
+      env: { OPENVOD_ALLOW_PRIVATE_NETWORKS: '1', PATH: `${shims}:${process.env.PATH ?? ''}` },
+      args: ['--config', configFile],
+    });
+    try {
+      const client = clientFor(crashing);
+      origin.serveBytes('/crashing/clip.mp4', clip, { contentType: 'video/mp4' });
+
+      writeFileSync(join(shims, 'mode'), 'always');
+      const [failing] = await submit(client, [origin.url('/crashing/clip.mp4')]);
+      const failed = (await settle(client, [failing?.JobId ?? ''])).get(failing?.JobId ?? '');
+      assert.equal(failed?.Status, 'UPLOAD_FAIL', JSON.stringify(failed));
+      assert.equal(failed?.ErrorCode, 'MediaAnalysisFailed');
+      assert.match(failed?.ErrorMessage ?? '', /on 2 runs: ffprobe was killed by SIGSEGV/);
+      assert.equal(calls(), 2, 'one probe per run, ingest.jobRunAttempts = 2 runs');
+      assert.equal(origin.requests('/crashing/clip.mp4').length, 1, 'the second run reused the downloaded bytes');
+      const { Video } = await client.call<{ Video: { Status: string } }>('GetVideoInfo', { VideoId: failed?.MediaId ?? '' });
+      assert.equal(Video.Status, 'UploadFail');
+
+      writeFileSync(join(shims, 'mode'), 'once');
+      rmSync(join(shims, 'crashed'), { force: true });
+      const [recovering] = await submit(client, [origin.url('/crashing/clip.mp4')]);
+      const ok = (await settle(client, [recovering?.JobId ?? ''])).get(recovering?.JobId ?? '');
+      assert.equal(ok?.Status, 'SUCCESS', JSON.stringify(ok));
+      assert.equal(calls(), 4, 'the crash on the first run, then a good probe on the next');
+    } finally {
+      await crashing.cleanup();
     }
   });
 
