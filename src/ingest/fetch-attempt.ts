@@ -143,27 +143,29 @@ async function transfer(
   ctx.progress();
 
   let received = 0;
-  const store = (chunk: Buffer, callback: (error?: Error | null) => void): void => {
-    if (plan.length !== undefined && received + chunk.length > plan.length) {
+  const store = (chunks: Buffer[], callback: (error?: Error | null) => void): void => {
+    let length = 0;
+    for (const c of chunks) length += c.length;
+    if (plan.length !== undefined && received + length > plan.length) {
       callback(new FetchError('DownloadFailed.LengthMismatch', `${describeUrl(url)} sent more than the ${plan.length} bytes it declared`, { retryable: false }));
       return;
     }
-    if (staging.bytes() + chunk.length > limits.maxBytes) {
+    if (staging.bytes() + length > limits.maxBytes) {
       callback(new FetchError('FileSizeExceeded', `The source ${describeUrl(url)} is larger than the limit of ${limits.maxBytes} bytes`));
       return;
     }
-    staging.append(chunk).then(() => {
-      received += chunk.length;
+    staging.append(chunks).then(() => {
+      received += length;
       ctx.progress();
       callback();
     }, callback);
   };
   const sink = new Writable({
     highWaterMark: 1024 * 1024,
-    write: (chunk: Buffer, _encoding, callback) => store(chunk, callback),
-    // Chunks that queued up while a write was in flight go to disk in one write (up to about
-    // the high-water mark): far fewer syscalls than one per network chunk.
-    writev: (entries, callback) => store(entries.length === 1 ? (entries[0]?.chunk as Buffer) : Buffer.concat(entries.map((e) => e.chunk as Buffer)), callback),
+    write: (chunk: Buffer, _encoding, callback) => store([chunk], callback),
+    // Chunks that queued up while a write was in flight go to disk in one pwritev (up to about
+    // the high-water mark): far fewer syscalls than one per network chunk, and no copy.
+    writev: (entries, callback) => store(entries.map((e) => e.chunk as Buffer), callback),
   });
   await pipeline(res.body, sink);
   // Every byte that arrived is on disk now; if the body was cut short, fail (and resume) from here.

@@ -60,3 +60,22 @@ test('updates not awaited still hash in order; past the ring the caller is made 
   assert.equal(await h.digest(), md5(...chunks));
   h.forget();
 });
+
+test('chunks at every byte offset and of odd sizes, across several turns of the ring, hash exactly their bytes', async () => {
+  // The ring copy starts where the destination has the source's alignment and skips the bytes in
+  // between: every offset mod 8, and chunks that end a few bytes short of the ring's end.
+  const source = randomBytes(3 * RING_BYTES + 4096);
+  const chunks: Buffer[] = [];
+  for (let at = 0, i = 0; at < source.length - 8; i++) {
+    const offset = at + (i % 8);
+    const length = Math.min(source.length - offset, [1, 7, 8, 13, 4093, 65_537, 262_139, RING_BYTES - 5][i % 8] as number);
+    chunks.push(source.subarray(offset, offset + length));
+    at = offset + length;
+  }
+  const h = runningMd5();
+  for (const c of chunks) await h.update(c);
+  // Not awaited one by one as well: the ring fills, the caller waits, the order holds.
+  await Promise.all(chunks.map((c) => h.update(c)));
+  assert.equal(await h.digest(), md5(...chunks, ...chunks));
+  h.forget();
+});

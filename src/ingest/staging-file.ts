@@ -14,7 +14,8 @@ export interface StagingFile {
   bytes(): number;
   /** Hex MD5 of the whole file as it is now. */
   md5(): Promise<string>;
-  append(chunk: Buffer): Promise<void>;
+  /** Writes the chunks, in order, at the end of the file (one syscall where the OS takes them all). */
+  append(chunks: readonly Buffer[]): Promise<void>;
   /** Truncates to 0 bytes and starts a new hash (the origin sent the whole resource again). */
   reset(): Promise<void>;
   /** Idempotent. */
@@ -66,21 +67,23 @@ export async function openStagingFile(path: string, trustedBytes: number, signal
     md5: () => hash.digest().catch((err: unknown) => {
       throw ioError(path, 'hash', err);
     }),
-    async append(chunk) {
+    async append(chunks) {
+      let total = 0;
+      for (const c of chunks) total += c.length;
       try {
-        let offset = 0;
-        while (offset < chunk.length) {
-          const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
-          offset += bytesWritten;
+        // pwritev of the chunks as they are: no copy into one buffer first.
+        for (let written = 0; written < total; ) {
+          const { bytesWritten } = await handle.writev(written === 0 ? (chunks as Buffer[]) : unwritten(chunks, written));
+          written += bytesWritten;
         }
       } catch (err) {
         // A partly written chunk would leave bytes the hash does not cover: cut them off.
         await handle.truncate(bytes).catch(() => {});
         throw ioError(path, 'write', err);
       }
-      bytes += chunk.length;
+      bytes += total;
       try {
-        await hash.update(chunk);
+        for (const c of chunks) await hash.update(c);
       } catch (err) {
         throw ioError(path, 'hash', err);
       }
@@ -106,4 +109,17 @@ export async function openStagingFile(path: string, trustedBytes: number, signal
     },
   };
   return file;
+}
+
+/** What is left of `chunks` after their first `skip` bytes (after a short write). */
+export function unwritten(chunks: readonly Buffer[], skip: number): Buffer[] {
+  const rest: Buffer[] = [];
+  for (const c of chunks) {
+    if (skip >= c.length) skip -= c.length;
+    else {
+      rest.push(skip === 0 ? c : c.subarray(skip));
+      skip = 0;
+    }
+  }
+  return rest;
 }

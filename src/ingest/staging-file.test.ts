@@ -1,0 +1,46 @@
+// The staging file: appends of several chunks at once (pwritev), the hash of exactly the bytes
+// on disk, and what is left of a batch after a short write.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStagingFile, unwritten } from './staging-file.js';
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'openvod-staging-'));
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+test('chunks appended in batches land in order, and the MD5 covers exactly them; a reopen keeps only the trusted prefix', async () => {
+  const chunks = Array.from({ length: 30 }, (_, i) => randomBytes(1 + ((i * 7919) % 90_000)));
+  const path = join(dir, 'a.part');
+  const file = await openStagingFile(path, 0, new AbortController().signal);
+  await file.append(chunks.slice(0, 1));
+  await file.append(chunks.slice(1, 17));
+  await file.append([]);
+  await file.append(chunks.slice(17));
+  const all = Buffer.concat(chunks);
+  assert.equal(file.bytes(), all.length);
+  assert.equal(await file.md5(), createHash('md5').update(all).digest('hex'));
+  await file.close();
+  assert.deepEqual(await readFile(path), all);
+
+  const trusted = 12_345;
+  const again = await openStagingFile(path, trusted, new AbortController().signal);
+  assert.equal(again.bytes(), trusted);
+  assert.equal(await again.md5(), createHash('md5').update(all.subarray(0, trusted)).digest('hex'));
+  await again.remove();
+});
+
+test('unwritten: the rest of a batch after a short write, cut inside a chunk or on a boundary', () => {
+  const [a, b, c] = [Buffer.from('abc'), Buffer.from('defg'), Buffer.from('hi')];
+  const text = (bufs: Buffer[]): string => Buffer.concat(bufs).toString();
+  assert.equal(text(unwritten([a, b, c], 0)), 'abcdefghi');
+  assert.equal(text(unwritten([a, b, c], 2)), 'cdefghi');
+  assert.equal(text(unwritten([a, b, c], 3)), 'defghi');
+  assert.equal(text(unwritten([a, b, c], 8)), 'i');
+  assert.deepEqual(unwritten([a, b, c], 9), []);
+});
