@@ -114,7 +114,7 @@ export function createUploader(options: UploaderOptions): Uploader {
       await store?.save(cp);
     }
     const keeper = new CredentialKeeper(rpc, ticket, marginMs, log);
-    const client = createOssClient(ticket, keeper);
+    const client = await createOssClient(ticket, keeper);
     const report = progress(meta, { videoId: ticket.videoId, totalBytes: st.size, resumed });
     if (resumed && cp.multipart) {
       const known = await reconcileParts(client, cp.multipart);
@@ -139,7 +139,7 @@ export function createUploader(options: UploaderOptions): Uploader {
     o.signal?.throwIfAborted();
     const ticket = await createVideo({ ...o, title: o.title ?? o.fileName }, o.fileName, o.size);
     const keeper = new CredentialKeeper(rpc, ticket, marginMs, log);
-    const client = createOssClient(ticket, keeper);
+    const client = await createOssClient(ticket, keeper);
     const report = progress(o, { videoId: ticket.videoId, totalBytes: o.size, resumed: false });
     report(0);
     const r = await uploadStreamParts({

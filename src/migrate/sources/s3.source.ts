@@ -4,8 +4,7 @@
 // pull: a GET presigned at call time; register: the object's name in a target storage;
 // push: GetObject streamed.
 import { Readable } from 'node:stream';
-import { GetObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { MigrateUsageError } from '../migrate.errors.js';
 import type { MigrationSource, PushBody, SourceItem } from '../source.js';
 import { SourceItemError } from './source.errors.js';
@@ -22,9 +21,16 @@ export interface S3SourceConfig {
   readonly pageSize?: number | undefined;
 }
 
+/** The AWS SDK, loaded on first use: it costs ≈ 24 MiB of memory, which only an S3 source needs. */
+async function loadSdk() {
+  const [s3, presigner] = await Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/s3-request-presigner')]);
+  return { s3, getSignedUrl: presigner.getSignedUrl };
+}
+
 export function createS3Source(spec: string, config: S3SourceConfig): MigrationSource {
   const { bucket, prefix, filter, options } = config;
-  const client = new S3Client(clientConfig(options));
+  let loaded: Promise<{ sdk: Awaited<ReturnType<typeof loadSdk>>; client: S3Client }> | undefined;
+  const sdk = () => (loaded ??= loadSdk().then((sdk) => ({ sdk, client: new sdk.s3.S3Client(clientConfig(options)) })));
   let closed = false;
 
   return {
@@ -38,8 +44,9 @@ export function createS3Source(spec: string, config: S3SourceConfig): MigrationS
         if (signal?.aborted) return;
         let page;
         try {
+          const { sdk: { s3 }, client } = await sdk();
           page = await client.send(
-            new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix === '' ? undefined : prefix, ContinuationToken: token, MaxKeys: config.pageSize }),
+            new s3.ListObjectsV2Command({ Bucket: bucket, Prefix: prefix === '' ? undefined : prefix, ContinuationToken: token, MaxKeys: config.pageSize }),
             { abortSignal: signal },
           );
         } catch (err) {
@@ -59,7 +66,8 @@ export function createS3Source(spec: string, config: S3SourceConfig): MigrationS
       } while (token);
     },
     async sourceUrl(item, { expiresInS }) {
-      return getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: item.id }), { expiresIn: clampPresignExpiry(expiresInS) });
+      const { sdk: { s3, getSignedUrl }, client } = await sdk();
+      return getSignedUrl(client, new s3.GetObjectCommand({ Bucket: bucket, Key: item.id }), { expiresIn: clampPresignExpiry(expiresInS) });
     },
     registerUrl(item, { storageLocation }) {
       return registerUrlFor({ bucket, key: item.id, storageLocation, endpoint: options.s3Endpoint });
@@ -67,7 +75,8 @@ export function createS3Source(spec: string, config: S3SourceConfig): MigrationS
     async open(item: SourceItem, signal?: AbortSignal): Promise<PushBody> {
       let res;
       try {
-        res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: item.id }), { abortSignal: signal });
+        const { sdk: { s3 }, client } = await sdk();
+        res = await client.send(new s3.GetObjectCommand({ Bucket: bucket, Key: item.id }), { abortSignal: signal });
       } catch (err) {
         if (signal?.aborted) throw err;
         throw itemError(bucket, item.id, err);
@@ -79,7 +88,7 @@ export function createS3Source(spec: string, config: S3SourceConfig): MigrationS
     async close() {
       if (closed) return;
       closed = true;
-      client.destroy();
+      if (loaded) (await loaded.catch(() => undefined))?.client.destroy();
     },
   };
 }
