@@ -1,6 +1,6 @@
 // The local staging file of one download, and the MD5 of exactly the bytes it holds. Writes go
-// through here one chunk at a time and the hash is updated only after a chunk is on disk, so the
-// hash and the file can never disagree, whatever fails in between. A resumed file is re-hashed
+// through here one batch of chunks at a time and the hash is updated only after the batch is on
+// disk, so the hash and the file can never disagree, whatever fails in between. A resumed file is re-hashed
 // first, after cutting it back to the bytes the caller vouches for. The hash runs on a worker
 // thread (md5-workers.ts), beside the main thread, which receives and writes.
 import { createReadStream } from 'node:fs';
