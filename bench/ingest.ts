@@ -33,7 +33,7 @@ import { detailLines, medianRound, MIB, type RssResult, rssLine, rssPeakBytes, t
 import { threadSnapshot, threadTimes } from './lib/ingest-sched.js';
 import { makeSeedMp4, newFiller, writePaddedMp4 } from './lib/padded-media.js';
 import { readThrough, settlePageCache, timeSync, type CacheState } from './lib/page-cache.js';
-import { processCpuMs, reapedChildrenCpuMs } from './lib/proc-cpu.js';
+import { descendantsCpuMs, processCpuMs } from './lib/proc-cpu.js';
 import { mainThreadProfile } from './lib/profile-file.js';
 import { profileLines } from './lib/report.js';
 import { currentRss, resetHighWaterMark, sampleRss } from './lib/rss-sampler.js';
@@ -224,7 +224,7 @@ async function runOpenvod(env: Env, s: Scenario, files: readonly OriginFile[]): 
   const hwmReset = s.rss ? resetHighWaterMark(pid) : false;
   const sampler = s.rss ? sampleRss(pid, 100) : undefined;
   const cpu0 = processCpuMs(pid);
-  const tools0 = reapedChildrenCpuMs(pid);
+  const tools0 = descendantsCpuMs(pid);
   const origin0 = processCpuMs(env.originPid);
   const sched0 = threadSnapshot(pid);
   const t0 = Date.now();
@@ -238,7 +238,7 @@ async function runOpenvod(env: Env, s: Scenario, files: readonly OriginFile[]): 
   const window: TimeWindowUs = { startUs: t0Us, endUs: monotonicUs() };
   const peaks = sampler?.stop();
   const cpu1 = processCpuMs(pid);
-  const tools1 = reapedChildrenCpuMs(pid);
+  const tools1 = descendantsCpuMs(pid);
   const originCpuMs = minus(processCpuMs(env.originPid), origin0);
   const problems = jobProblems(jobs, ends);
   const times = await jobTimes(dataDir, jobs.map((j) => j.jobId), logs);

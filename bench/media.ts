@@ -22,7 +22,7 @@ import { probeMedia } from '../src/media/ffprobe.js';
 import { type CoverSeek, coverSeek, coverTimeS, grabFrame } from '../src/media/snapshot.js';
 import { runBench } from './lib/bench-main.js';
 import { createCleanup } from './lib/cleanup.js';
-import { reapedChildrenCpuMs } from './lib/proc-cpu.js';
+import { descendantsCpuMs } from './lib/proc-cpu.js';
 
 const run = promisify(execFile);
 const out = (line = ''): void => void process.stdout.write(`${line}\n`);
@@ -89,11 +89,11 @@ async function main(opts: Options): Promise<number> {
   for (const file of files) {
     for (const v of variants) await analyse(v, file.path, join(dir, 'covers', `${file.name}-${v.name}-warm.jpg`)); // page cache, first-run costs
     for (const v of variants) {
-      const cpu0 = reapedChildrenCpuMs('self');
+      const cpu0 = descendantsCpuMs('self');
       const t0 = performance.now();
       for (let i = 0; i < opts.runs; i++) await analyse(v, file.path, join(dir, 'covers', `${file.name}-${v.name}-${i}.jpg`));
       const wallMs = (performance.now() - t0) / opts.runs;
-      const cpu1 = reapedChildrenCpuMs('self');
+      const cpu1 = descendantsCpuMs('self');
       if (cpu0 === undefined || cpu1 === undefined) throw new Error('needs Linux /proc to measure the tools\' CPU');
       rows.push({ file: file.name, variant: v.name, cpuMs: (cpu1 - cpu0) / opts.runs, wallMs });
     }

@@ -107,7 +107,7 @@ export function detailLines(r: ScenarioResult): string[] {
       `${' '.repeat(r.name.length)}  curl+md5sum ${sec(r.curlMd5.elapsedMs)} (+ ${sec(r.curlMd5.syncMs)} for sync to disk), CPU: curl+md5sum ${sec(r.curlMd5.cpuMs)}, origin ${sec(r.curlMd5.originCpuMs)}`,
     ]),
     `${' '.repeat(r.name.length)}  OpenVOD ${sec(r.openvod.elapsedMs)} to the last SUCCESS (seen by polling at ${sec(r.openvod.observedMs)}; submitting took ${sec(r.openvod.submitMs)}), ` +
-      `CPU: server ${sec(r.openvod.serverCpuMs)}, its ffprobe+ffmpeg ${sec(r.openvod.mediaToolsCpuMs)}, origin ${sec(r.openvod.originCpuMs)}`,
+      `CPU: server ${sec(r.openvod.serverCpuMs)}, its ffprobe+ffmpeg and their runner ${sec(r.openvod.mediaToolsCpuMs)}, origin ${sec(r.openvod.originCpuMs)}`,
   ];
   if (p.traced > 0) {
     lines.push(

@@ -1,7 +1,7 @@
 // CPU time of another process (all its threads), from Linux's /proc/<pid>/stat: utime + stime.
 // Lets the report say how busy each target was and what one request costs it in CPU, which
 // holds up better on a shared machine than requests per second alone. Undefined off Linux.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Clock ticks per second of /proc times; 100 on every mainstream Linux build. */
 const CLOCK_TICKS_PER_S = 100;
@@ -42,4 +42,33 @@ export function ownCpuMs(): number {
  */
 export function reapedChildrenCpuMs(pid: number | 'self'): number | undefined {
   return statTicksMs(pid, 16, 17);
+}
+
+/**
+ * CPU time of everything a process has started, in ms: its reaped children (cutime + cstime),
+ * plus each child still alive with all it has reaped in turn. OpenVOD runs ffprobe/ffmpeg through
+ * a long-lived tool runner (src/media/tool-runner.ts), a child that reaps them: its own time (the
+ * forks) and theirs count here. Undefined off Linux.
+ */
+export function descendantsCpuMs(pid: number | 'self'): number | undefined {
+  const self = pid === 'self' ? process.pid : pid;
+  const reaped = reapedChildrenCpuMs(self);
+  if (reaped === undefined) return undefined;
+  let total = reaped;
+  for (const child of liveChildren(self)) total += (processCpuMs(child) ?? 0) + (reapedChildrenCpuMs(child) ?? 0);
+  return total;
+}
+
+function liveChildren(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
 }

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { runTool, stderrExcerpt } from './run-tool.js';
+import { toolRunner } from './tool-runner.js';
 import { mediaTools, processesMatching, waitFor } from '../../test/helpers/media-fixtures.js';
 
 const { ffmpegPath } = mediaTools();
@@ -61,3 +64,45 @@ test('stderrExcerpt joins lines and keeps the end', () => {
   assert.equal(long.length, 51);
   assert.ok(long.endsWith('the actual error') && long.startsWith('…'));
 });
+
+test('tools are started by the tool runner, not forked from this process: a runner that dies fails its runs, and the next run gets a new one', async () => {
+  const marker = randomUUID();
+  const running = runTool(ffmpegPath, endless(marker));
+  const [toolPid] = await waitForPids(marker);
+  const runnerPid = toolRunner().pid;
+  assert.ok(runnerPid !== undefined && runnerPid !== process.pid);
+  assert.equal(parentOf(toolPid as number), runnerPid, 'ffmpeg is the runner\'s child');
+  process.kill(runnerPid, 'SIGKILL');
+  const result = await running;
+  assert.ok(result.kind === 'spawn-failed' && /tool runner exited \(SIGKILL\)/.test(result.error.message), JSON.stringify(result));
+  // Its orphan is not ours to wait for: the runner could not kill it. Clean up for the next tests.
+  process.kill(toolPid as number, 'SIGKILL');
+  const again = await runTool(ffmpegPath, ['-hide_banner', '-version']);
+  assert.ok(again.kind === 'exited' && again.exitCode === 0);
+  assert.notEqual(toolRunner().pid, runnerPid);
+});
+
+test('a process that is SIGKILLed takes the tools it was running with it', async () => {
+  const marker = randomUUID();
+  const script = `import { runTool } from ${JSON.stringify(new URL('./run-tool.ts', import.meta.url).href)};
+    void runTool(${JSON.stringify(ffmpegPath)}, ${JSON.stringify(endless(marker))}); setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: 'ignore' });
+  try {
+    await waitForPids(marker);
+    child.kill('SIGKILL');
+    assert.ok(await waitFor(() => processesMatching(marker).length === 0, 10_000), 'ffmpeg exited with the process that ran it');
+  } finally {
+    child.kill('SIGKILL');
+    for (const pid of processesMatching(marker)) process.kill(pid, 'SIGKILL');
+  }
+});
+
+async function waitForPids(marker: string): Promise<number[]> {
+  assert.ok(await waitFor(() => processesMatching(marker).length === 1, 10_000), 'ffmpeg is running');
+  return processesMatching(marker);
+}
+
+function parentOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
