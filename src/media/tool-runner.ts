@@ -87,6 +87,8 @@ export type ToolReply =
 
 interface Pending {
   resolve(reply: ToolReply): void;
+  /** The runner the request went to. */
+  runner: ChildProcess;
 }
 
 class ToolRunner {
@@ -97,9 +99,14 @@ class ToolRunner {
   /** Runs one tool; `abort()` on the returned handle asks the runner to kill it. */
   run(request: ToolRequest): { reply: Promise<ToolReply>; abort(): void } {
     const id = ++this.nextId;
-    const child = this.started();
+    let child: ChildProcess;
+    try {
+      child = this.started();
+    } catch (err) {
+      return { reply: Promise.resolve({ kind: 'spawn-failed', message: `could not start the tool runner: ${(err as Error).message}` }), abort: () => {} };
+    }
     const reply = new Promise<ToolReply>((resolve) => {
-      this.pending.set(id, { resolve });
+      this.pending.set(id, { resolve, runner: child });
       this.refWhileBusy();
       child.send({ t: 'run', id, ...request }, (err) => {
         if (err) this.settle(id, { kind: 'spawn-failed', message: `the tool runner did not take the request: ${err.message}` });
@@ -125,10 +132,8 @@ class ToolRunner {
       if (m.t === 'done') this.settle(m.id, m.result);
     });
     const gone = (why: string): void => {
-      if (this.child !== child) return;
-      this.child = undefined;
-      const pending = [...this.pending.keys()];
-      for (const id of pending) this.settle(id, { kind: 'spawn-failed', message: `the tool runner ${why}` });
+      if (this.child === child) this.child = undefined;
+      for (const [id, p] of [...this.pending]) if (p.runner === child) this.settle(id, { kind: 'spawn-failed', message: `the tool runner ${why}` });
     };
     child.on('exit', (code, signal) => gone(`exited (${signal ?? code})`));
     child.on('error', (err) => gone(`failed: ${err.message}`));
