@@ -106,7 +106,7 @@ async function main(opts: Options): Promise<number> {
       out(`${r.file.padEnd(6)} ${r.variant.padEnd(8)} ${r.cpuMs.toFixed(0).padStart(11)} ${r.wallMs.toFixed(0).padStart(12)} ${(r.cpuMs / base).toFixed(2).padStart(13)}`);
     }
   }
-  out(`(short = ${files[0]?.label}; long = ${files[1]?.label}; CPU is ffprobe's and ffmpeg's, at 10 ms resolution per run)`);
+  out(`(short = ${files[0]?.label}; long = ${files[1]?.label}; CPU is ffprobe's, ffmpeg's and their tool runner's, at 10 ms resolution per run)`);
   out(JSON.stringify({ bench: 'media', runs: opts.runs, rows }));
   return 0;
 }

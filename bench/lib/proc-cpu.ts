@@ -1,7 +1,8 @@
 // CPU time of another process (all its threads), from Linux's /proc/<pid>/stat: utime + stime.
 // Lets the report say how busy each target was and what one request costs it in CPU, which
 // holds up better on a shared machine than requests per second alone. Undefined off Linux.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { childPids } from './rss-sampler.js';
 
 /** Clock ticks per second of /proc times; 100 on every mainstream Linux build. */
 const CLOCK_TICKS_PER_S = 100;
@@ -55,20 +56,6 @@ export function descendantsCpuMs(pid: number | 'self'): number | undefined {
   const reaped = reapedChildrenCpuMs(self);
   if (reaped === undefined) return undefined;
   let total = reaped;
-  for (const child of liveChildren(self)) total += (processCpuMs(child) ?? 0) + (reapedChildrenCpuMs(child) ?? 0);
+  for (const child of childPids(self)) total += (processCpuMs(child) ?? 0) + (reapedChildrenCpuMs(child) ?? 0);
   return total;
-}
-
-function liveChildren(pid: number): number[] {
-  const out: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
 }

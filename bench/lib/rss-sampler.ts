@@ -37,7 +37,8 @@ const readOrUndefined = (path: string): string | undefined => {
   }
 };
 
-function childPids(pid: number): number[] {
+/** The direct children of `pid` alive now (every thread's), from /proc/<pid>/task/<tid>/children. */
+export function childPids(pid: number): number[] {
   let tasks: string[];
   try {
     tasks = readdirSync(`/proc/${pid}/task`);
