@@ -1,8 +1,8 @@
 // The local staging file of one download, and the MD5 of exactly the bytes it holds. Writes go
 // through here one batch of chunks at a time and the hash is updated only after the batch is on
-// disk, so the hash and the file can never disagree, whatever fails in between. A resumed file is re-hashed
-// first, after cutting it back to the bytes the caller vouches for. The hash runs on a worker
-// thread (md5-workers.ts), beside the main thread, which receives and writes.
+// disk, so the hash and the file can never disagree, whatever fails in between. A resumed file is
+// re-hashed first, after cutting it back to the bytes the caller vouches for. The hash runs on a
+// worker thread (md5-workers.ts), beside the main thread, which receives and writes.
 import { createReadStream } from 'node:fs';
 import { type FileHandle, open, rm } from 'node:fs/promises';
 import { FetchError } from './fetch-errors.js';

@@ -88,10 +88,11 @@ function isExecutable(path: string): boolean {
 
 /**
  * What to change in the environment a media tool runs in: nothing (undefined) for most, but a
- * statically linked binary gets GCONV_PATH pointed at nothing. Its own glibc would otherwise load the system's gconv
- * modules (shared objects built for the system's glibc) the first time the tool converts a
- * character set — the bundled ffprobe crashed with SIGSEGV on every MPEG-TS file (the demuxer
- * converts service names) until this. UTF-8 and Latin-1, which glibc has built in, still work.
+ * statically linked binary gets GCONV_PATH pointed at nothing. Its own glibc would otherwise load
+ * the system's gconv modules (shared objects built for the system's glibc) the first time the tool
+ * converts a character set — the bundled ffprobe crashed with SIGSEGV on every MPEG-TS file (the
+ * demuxer converts service names) until this. UTF-8 and Latin-1, which glibc has built in, still
+ * work.
  */
 export function toolEnv(path: string): Record<string, string> | undefined {
   return isStaticElf(path) ? { GCONV_PATH: '/nonexistent/openvod-no-gconv' } : undefined;

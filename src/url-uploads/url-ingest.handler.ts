@@ -41,25 +41,23 @@ export const urlIngestHandler = (deps: IngestDeps) =>
         await failUrlJob(deps, job, err.status, err.code, err.message);
         return { kind: 'done' };
       }
+      // Another run of the job, spaced out far beyond the fetcher's own quick retries, while the
+      // job has runs left; each run resumes from the bytes kept.
+      const runsLeft = ctx.attempt < Math.min(deps.runAttempts, ctx.maxAttempts);
+      const runAgain = (e: { code: string; message: string }, what: string, notBeforeMs = 0) => {
+        const delayMs = Math.max(notBeforeMs, nextRunDelayMs(deps.retryBaseMs, ctx.attempt));
+        ctx.log.warn({ code: e.code, delayMs }, `${what}; the job runs again later`);
+        return { kind: 'retry' as const, reason: `${e.code}: ${e.message}`, delayMs };
+      };
       if (err instanceof FetchError && err.code !== 'Cancelled') {
-        // A transient fault (stall, 5xx, reset, connect, throttling) gets more runs, spaced out
-        // far beyond the fetcher's own quick retries; each run resumes from the bytes kept.
-        if (err.retryable && ctx.attempt < Math.min(deps.runAttempts, ctx.maxAttempts)) {
-          const delayMs = Math.max(err.retryAfterMs ?? 0, nextRunDelayMs(deps.retryBaseMs, ctx.attempt));
-          ctx.log.warn({ code: err.code, delayMs }, 'transient download failure; the job runs again later');
-          return { kind: 'retry', reason: `${err.code}: ${err.message}`, delayMs };
-        }
+        // A transient fault (stall, 5xx, reset, connect, throttling).
+        if (err.retryable && runsLeft) return runAgain(err, 'transient download failure', err.retryAfterMs);
         await failUrlJob(deps, job, 'DOWNLOAD_FAIL', err.code, err.message);
         return { kind: 'done' };
       }
       if (isOperationalProbeFailure(err)) {
-        // ffprobe timed out, could not start or crashed: nothing is known about the file, so the
-        // job runs again later (the downloaded bytes are kept), like a transient download fault.
-        if (ctx.attempt < Math.min(deps.runAttempts, ctx.maxAttempts)) {
-          const delayMs = nextRunDelayMs(deps.retryBaseMs, ctx.attempt);
-          ctx.log.warn({ code: err.code, delayMs }, 'media analysis failed; the job runs again later');
-          return { kind: 'retry', reason: `${err.code}: ${err.message}`, delayMs };
-        }
+        // ffprobe timed out, could not start or crashed: nothing is known about the file.
+        if (runsLeft) return runAgain(err, 'media analysis failed');
         await failUrlJob(deps, job, 'UPLOAD_FAIL', 'MediaAnalysisFailed', `The analysis failed on ${ctx.attempt} runs: ${err.message}`);
         return { kind: 'done' };
       }
