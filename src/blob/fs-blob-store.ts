@@ -11,14 +11,12 @@
 //
 // One process per root: the per-key lock is in memory. Distributed deployments use S3.
 
-import type { WriteStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { constants, mkdirSync } from 'node:fs';
 import { lstat, mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { addAbortSignal } from 'node:stream';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { assertValidMaxBytes, meterBody } from './blob-body.js';
 import type { MeteredBody } from './blob-body.js';
 import { BlobAbortedError, BlobError, BlobNotFoundError, BlobSourceError, BlobStorageError, BlobStoreClosedError, InvalidBlobKeyError } from './blob-errors.js';
@@ -36,6 +34,7 @@ import { fsLayout, isReserved, newTempPath, objectPath } from './fs-blob-layout.
 import { CROSS_DEVICE, moveIntoPlace } from './fs-blob-move.js';
 import type { MoveContext } from './fs-blob-move.js';
 import { createKeyLock } from './key-lock.js';
+import { WRITE_HIGH_WATER_MARK, pipeIntoFile } from './file-writes.js';
 
 export interface FsBlobStoreOptions {
   /** Directory that holds everything (created if missing). Must be one filesystem. */
@@ -70,7 +69,6 @@ export interface FsBlobStore extends BlobStore {
 }
 
 /** Bytes buffered between the body and the file; bounds memory per write. */
-const WRITE_HIGH_WATER_MARK = 1024 * 1024;
 
 /** Creates the root's directories (synchronously: call once, at start-up) and the store. */
 export function createFsBlobStore(opts: FsBlobStoreOptions): FsBlobStore {
@@ -220,11 +218,7 @@ class FsStore implements FsBlobStore {
       // Created before any byte flows, so the cleanup below always finds it. The stream then
       // owns the handle: it fsyncs (`flush`) and closes it.
       const file = (await open(tmpPath, 'wx')).createWriteStream({ flush: true, highWaterMark: WRITE_HIGH_WATER_MARK });
-      try {
-        await pipeline(meter.chunks, file, { signal });
-      } finally {
-        await closed(file);
-      }
+      await pipeIntoFile(meter.chunks, file, signal);
       const temp = { path: tmpPath, size: meter.size, etag: meter.md5Hex() };
       if (check !== undefined) assertMatchesSource(check, temp);
       const info = await this.#lock.run(key, () => commitObject(this.#layout, key, temp, opts.contentType, sidecarTmpPath));
@@ -351,15 +345,6 @@ async function removeSource(source: SourceFile): Promise<void> {
     if (errnoCode(error) === 'ENOENT') return;
     throw new BlobStorageError(`Stored ${JSON.stringify(source.path)} but could not remove it: ${describe(error)}`, { cause: error });
   }
-}
-
-/** Resolves once `stream` has released its file (destroying it if pipeline left it open). */
-function closed(stream: WriteStream): Promise<void> {
-  if (stream.closed) return Promise.resolve();
-  return new Promise((resolve) => {
-    stream.once('close', () => resolve());
-    if (!stream.destroyed) stream.destroy();
-  });
 }
 
 function describe(error: unknown): string {

@@ -98,6 +98,9 @@ async function requestOnce(ctx: AttemptContext, state: TransferState, url: URL):
       url, phase: exchange.phase(), bodyBytes: exchange.bodyBytes(), expectedLength,
     });
     exchange.abort(error);
+    // The pipeline rejects without waiting for the sink's last append: let it land (or fail)
+    // before anyone reads staging.bytes() to resume from.
+    await staging.idle();
     throw error;
   } finally {
     signal.removeEventListener('abort', onAbort);
@@ -144,6 +147,12 @@ async function transfer(
 
   let received = 0;
   const store = (chunks: Buffer[], callback: (error?: Error | null) => void): void => {
+    // Nothing more goes to disk once the download is cancelled: the bytes last reported are
+    // what the file holds.
+    if (ctx.signal.aborted) {
+      callback(cancelledError(ctx.signal));
+      return;
+    }
     let length = 0;
     for (const c of chunks) length += c.length;
     if (plan.length !== undefined && received + length > plan.length) {

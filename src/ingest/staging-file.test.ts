@@ -1,5 +1,5 @@
 // The staging file: appends of several chunks at once (pwritev), the hash of exactly the bytes
-// on disk, and what is left of a batch after a short write.
+// on disk, one append at a time, and what is left of a batch after a short write.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -33,6 +33,25 @@ test('chunks appended in batches land in order, and the MD5 covers exactly them;
   assert.equal(again.bytes(), trusted);
   assert.equal(await again.md5(), createHash('md5').update(all.subarray(0, trusted)).digest('hex'));
   await again.remove();
+});
+
+test('one append at a time; idle() and close() wait for the running one, so bytes() is what the file holds', async () => {
+  const path = join(dir, 'b.part');
+  const file = await openStagingFile(path, 0, new AbortController().signal);
+  const big = randomBytes(8 * 1024 * 1024);
+  const first = file.append([big]);
+  await assert.rejects(file.append([Buffer.from('x')]), /while another append is running/);
+  // What a fetch attempt does when its pipeline rejects mid-write: wait, then read the count.
+  await file.idle();
+  assert.equal(file.bytes(), big.length);
+  await first;
+  const second = file.append([Buffer.from('tail')]);
+  await file.close(); // without waiting for `second` first
+  await second;
+  const onDisk = await readFile(path);
+  assert.equal(onDisk.length, big.length + 4);
+  assert.equal(onDisk.subarray(big.length).toString(), 'tail');
+  await assert.doesNotReject(file.idle());
 });
 
 test('unwritten: the rest of a batch after a short write, cut inside a chunk or on a boundary', () => {

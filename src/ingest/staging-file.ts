@@ -14,8 +14,17 @@ export interface StagingFile {
   bytes(): number;
   /** Hex MD5 of the whole file as it is now. */
   md5(): Promise<string>;
-  /** Writes the chunks, in order, at the end of the file (one syscall where the OS takes them all). */
+  /**
+   * Writes the chunks, in order, at the end of the file (one syscall where the OS takes them all).
+   * One append at a time: a second call while one is running is refused.
+   */
   append(chunks: readonly Buffer[]): Promise<void>;
+  /**
+   * Resolves once no append is running. A stream pipeline rejects as soon as its source fails,
+   * while the sink's last append may still be writing: wait for this before `bytes()` is used
+   * to resume, and before the file is handed on.
+   */
+  idle(): Promise<void>;
   /** Truncates to 0 bytes and starts a new hash (the origin sent the whole resource again). */
   reset(): Promise<void>;
   /** Idempotent. */
@@ -60,35 +69,47 @@ export async function openStagingFile(path: string, trustedBytes: number, signal
     throw ioError(path, 'read back', err);
   }
 
+  const appendNow = async (chunks: readonly Buffer[]): Promise<void> => {
+    let total = 0;
+    for (const c of chunks) total += c.length;
+    try {
+      // pwritev of the chunks as they are: no copy into one buffer first.
+      for (let written = 0; written < total; ) {
+        const { bytesWritten } = await handle.writev(written === 0 ? (chunks as Buffer[]) : unwritten(chunks, written));
+        written += bytesWritten;
+      }
+    } catch (err) {
+      // A partly written chunk would leave bytes the hash does not cover: cut them off.
+      await handle.truncate(bytes).catch(() => {});
+      throw ioError(path, 'write', err);
+    }
+    bytes += total;
+    try {
+      for (const c of chunks) await hash.update(c);
+    } catch (err) {
+      throw ioError(path, 'hash', err);
+    }
+  };
+
   let closed = false;
+  let running: Promise<void> | undefined;
   const file: StagingFile = {
     path,
     bytes: () => bytes,
     md5: () => hash.digest().catch((err: unknown) => {
       throw ioError(path, 'hash', err);
     }),
-    async append(chunks) {
-      let total = 0;
-      for (const c of chunks) total += c.length;
-      try {
-        // pwritev of the chunks as they are: no copy into one buffer first.
-        for (let written = 0; written < total; ) {
-          const { bytesWritten } = await handle.writev(written === 0 ? (chunks as Buffer[]) : unwritten(chunks, written));
-          written += bytesWritten;
-        }
-      } catch (err) {
-        // A partly written chunk would leave bytes the hash does not cover: cut them off.
-        await handle.truncate(bytes).catch(() => {});
-        throw ioError(path, 'write', err);
-      }
-      bytes += total;
-      try {
-        for (const c of chunks) await hash.update(c);
-      } catch (err) {
-        throw ioError(path, 'hash', err);
-      }
+    append(chunks) {
+      if (running) return Promise.reject(new Error(`append to ${path} while another append is running`));
+      const done = appendNow(chunks).finally(() => {
+        running = undefined;
+      });
+      running = done.catch(() => {});
+      return done;
     },
+    idle: () => running ?? Promise.resolve(),
     async reset() {
+      await file.idle();
       try {
         await handle.truncate(0);
       } catch (err) {
@@ -100,6 +121,7 @@ export async function openStagingFile(path: string, trustedBytes: number, signal
     async close() {
       if (closed) return;
       closed = true;
+      await file.idle();
       hash.forget();
       await handle.close();
     },

@@ -26,12 +26,11 @@ import { link, mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { WRITE_HIGH_WATER_MARK, pipeIntoFile } from '../blob/file-writes.js';
 import { type StagedPartRow, stagedPartKey, strideOf, stagedOffset } from './part-slots.js';
 import { StagingMd5 } from './staging-md5.js';
 
 /** Bytes buffered between a part's body and the file. */
-const WRITE_HIGH_WATER_MARK = 1024 * 1024;
 const READ_CHUNK_BYTES = 1024 * 1024;
 const UPLOAD_ID = /^[0-9A-Za-z]{8,64}$/;
 
@@ -118,7 +117,9 @@ export class PartStaging {
         if (used) throw new Error('a staging slot is written once');
         used = true;
         const file = handle.createWriteStream({ start: offset, highWaterMark: WRITE_HIGH_WATER_MARK, flush: true });
-        await pipeline(capped(body, size), file, { signal });
+        // Returns only once the stream is closed: a failed write's last chunk must land before
+        // the slot is freed for the next attempt.
+        await pipeIntoFile(capped(body, size), file, signal);
       },
       recorded: () => {
         state.recorded.set(partNumber, size);
