@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './api/app.js';
 import { mergeActions, type ServiceDeps } from './api/rpc/action.js';
-import { purgeExpiredNonces } from './auth/access-key.repository.js';
 import { ensureRootKey } from './auth/access-key.service.js';
 import type { BlobStore } from './blob/blob-store.js';
 import { categoryActions } from './categories/category.actions.js';
@@ -131,7 +130,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       app = a;
       url = await a.listen({ host: config.host, port: config.port });
       const timer = setInterval(() => {
-        purgeExpiredNonces(store.nonces, clock()).catch((err: unknown) => log.warn({ err }, 'nonce purge failed'));
+        store.nonces.purgeExpired(clock()).catch((err: unknown) => log.warn({ err }, 'nonce purge failed'));
         // Upload credentials a day past expiry, and multipart uploads nobody finished.
         purgeExpiredCredentials(store.db, clock(), 86_400_000).catch((err: unknown) => log.warn({ err }, 'upload credential purge failed'));
         sweepStaleUploads(deps, clock()).catch((err: unknown) => log.warn({ err }, 'stale multipart upload sweep failed'));

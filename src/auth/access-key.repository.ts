@@ -62,5 +62,3 @@ export async function setAccessKeyStatus(db: Kysely<Database>, accessKeyId: stri
   return Number(r.numUpdatedRows) > 0;
 }
 
-// Nonces live in signature-nonce.repository.ts; the purge is re-exported for existing callers.
-export { purgeExpiredNonces } from './signature-nonce.repository.js';

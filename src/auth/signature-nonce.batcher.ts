@@ -3,7 +3,7 @@
 // Every claim still gets its own answer, and only once the write has committed — so a request
 // is answered only after its nonce is durable, and a repeated nonce is refused whether its twin
 // is in the same batch, in an earlier one, or was written by another process.
-import type { NonceClaim, NonceOutcome } from './signature-nonce.repository.js';
+import type { NonceClaim, NonceOutcome } from '../store/nonce-store.js';
 
 /** Writes a batch of distinct claims, committed when it resolves; one outcome per claim, in order. */
 export type NonceWriter = (claims: readonly NonceClaim[], nowMs: number) => Promise<NonceOutcome[]>;
@@ -20,8 +20,17 @@ export class NonceBatcher {
   private pendingKeys = new Map<string, Set<string>>();
   private oldestNowMs = Number.POSITIVE_INFINITY;
   private scheduled = false;
+  private inFlight = 0;
 
-  constructor(private readonly write: NonceWriter) {}
+  /**
+   * `maxInFlight`: writes that may run at once. Claims made while that many are running wait
+   * for one to finish and then go out together: a writer that does one write at a time anyway
+   * (the SQLite nonce worker) is sent one message per write, not one per turn of the loop.
+   */
+  constructor(
+    private readonly write: NonceWriter,
+    private readonly maxInFlight = Number.POSITIVE_INFINITY,
+  ) {}
 
   /**
    * Resolves `fresh` once the nonce is recorded, `used` if it was already; rejects if the write
@@ -36,7 +45,7 @@ export class NonceBatcher {
     this.oldestNowMs = Math.min(this.oldestNowMs, nowMs);
     return new Promise<NonceOutcome>((resolve, reject) => {
       this.pending.push({ claim: { accessKeyId, nonce }, resolve, reject });
-      if (!this.scheduled) {
+      if (!this.scheduled && this.inFlight < this.maxInFlight) {
         this.scheduled = true;
         // setImmediate runs after the poll phase: every request read in this turn is in the batch.
         setImmediate(() => this.flush());
@@ -45,12 +54,14 @@ export class NonceBatcher {
   }
 
   private flush(): void {
+    this.scheduled = false;
+    if (this.pending.length === 0 || this.inFlight >= this.maxInFlight) return;
     const batch = this.pending;
     const nowMs = this.oldestNowMs;
     this.pending = [];
     this.pendingKeys = new Map();
     this.oldestNowMs = Number.POSITIVE_INFINITY;
-    this.scheduled = false;
+    this.inFlight++;
     let written: Promise<NonceOutcome[]>;
     try {
       written = this.write(batch.map((p) => p.claim), nowMs);
@@ -64,6 +75,11 @@ export class NonceBatcher {
       })
       .catch((err: unknown) => {
         for (const p of batch) p.reject(err);
+      })
+      .finally(() => {
+        this.inFlight--;
+        // Claims that waited for this write go out now.
+        if (!this.scheduled) this.flush();
       });
   }
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
@@ -6,7 +6,12 @@ import {
   type PostgresQueryResult, SqliteDialect, type SqliteDatabase as KyselySqliteDatabase, type SqliteDialectConfig, SqliteDriver, type SqliteStatement,
 } from 'kysely';
 import pg from 'pg';
+import type { NonceStore } from './nonce-store.js';
+import { pgNonceStore } from './pg-nonce-table.js';
 import type { Database } from './schema.js';
+import { SqliteNonceStore } from './sqlite-nonce-file.js';
+
+export { NONCE_FILE } from './sqlite-nonce-file.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -14,10 +19,10 @@ export interface Store {
   readonly db: Kysely<Database>;
   readonly dialect: Dialect;
   /**
-   * Where signature nonces are recorded (`signature_nonces`): the metadata database itself on
-   * Postgres; on SQLite a file of its own beside it (see openNonceFile).
+   * Where signature nonces are recorded: the metadata database itself on Postgres
+   * (pg-nonce-table.ts); on SQLite a file of its own beside it (sqlite-nonce-file.ts).
    */
-  readonly nonces: Kysely<Database>;
+  readonly nonces: NonceStore;
   close(): Promise<void>;
 }
 
@@ -46,7 +51,7 @@ export function openStore(options: StoreOptions): Store {
   if (isPostgresUrl(options.databaseUrl)) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10, types: pgTypes });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }) });
-    const nonces = new Kysely<Database>({ dialect: new PostgresDialect({ pool: withNamedStatements(noncePool(options.databaseUrl)) }) });
+    const nonces = pgNonceStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool: withNamedStatements(noncePool(options.databaseUrl)) }) }), NONCE_POOL_SIZE);
     return {
       db,
       dialect: 'postgres',
@@ -54,7 +59,7 @@ export function openStore(options: StoreOptions): Store {
       async close() {
         if (closed) return;
         closed = true;
-        await Promise.all([db.destroy(), nonces.destroy()]);
+        await Promise.all([db.destroy(), nonces.db.destroy()]);
       },
     };
   }
@@ -65,8 +70,14 @@ export function openStore(options: StoreOptions): Store {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 10000');
   sqlite.pragma('foreign_keys = ON');
+  let nonces: SqliteNonceStore;
+  try {
+    nonces = new SqliteNonceStore(options.dataDir);
+  } catch (err) {
+    sqlite.close();
+    throw err;
+  }
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
-  const nonces = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(openNonceFile(options.dataDir)) }) });
   return {
     db,
     dialect: 'sqlite',
@@ -74,7 +85,7 @@ export function openStore(options: StoreOptions): Store {
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.all([db.destroy(), nonces.destroy()]);
+      await Promise.all([db.destroy(), nonces.close()]);
     },
   };
 }
@@ -107,81 +118,22 @@ class ImmediateSqliteDriver extends SqliteDriver {
 /**
  * Postgres: signature nonces are written through a small pool of their own whose sessions commit
  * asynchronously (`synchronous_commit = off`): the commit returns before its WAL is flushed, as
- * the SQLite nonce file below is written without fsync, and for the same reason — every signed
+ * the SQLite nonce file is written without fsync, and for the same reason — every signed
  * request writes a nonce, and each waited for a WAL flush (bench/rpc on Postgres: 3,640 → 4,380
  * requests/s without the wait). The table is the same `signature_nonces`, shared by every
  * process. What is given up is the same too: nothing when an OpenVOD process dies; after a crash
  * of the database server or its machine, the nonces of the last moments (at most three
  * `wal_writer_delay`s, 600 ms by default) may be forgotten. Everything else keeps full durability.
  */
+const NONCE_POOL_SIZE = 4;
+
 function noncePool(databaseUrl: string): pg.Pool {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 4, types: pgTypes });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: NONCE_POOL_SIZE, types: pgTypes });
   // A client runs its queries in order: this comes before the first query of the checkout.
   pool.on('connect', (client) => {
     client.query('SET synchronous_commit = off').catch(() => {});
   });
   return pool;
-}
-
-export const NONCE_FILE = 'nonces.sqlite';
-
-/**
- * SQLite: signature nonces live in `<dataDir>/nonces.sqlite`, shared by every process of the data
- * dir like the metadata file, but written without fsync (`synchronous = OFF`). Every signed
- * request writes a nonce; with fsync at each WAL checkpoint that write was the largest single cost
- * of a request (measured: ~100 µs → ~20 µs a nonce). What is given up: nothing when a process dies
- * (kill -9 leaves the writes with the OS), only after an OS crash or power loss, when the nonces of
- * the last moments may be lost (a request captured then could be replayed until its 15-minute
- * timestamp window closes) or the file damaged. So the file is checked (`quick_check`) when the
- * machine booted since it was last opened (Linux's boot id; where there is none, at every open)
- * and a damaged one is replaced by an empty one: its rows only matter for 30 minutes. The metadata
- * file keeps full durability.
- */
-function openNonceFile(dataDir: string): SqliteDatabase.Database {
-  const file = join(dataDir, NONCE_FILE);
-  try {
-    return openNonceSqlite(file);
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (!(err instanceof DamagedNonceFile) && code !== 'SQLITE_CORRUPT' && code !== 'SQLITE_NOTADB') throw err;
-    for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
-    return openNonceSqlite(file);
-  }
-}
-
-class DamagedNonceFile extends Error {}
-
-/** This boot of the machine (Linux); undefined elsewhere. */
-function bootId(): string | undefined {
-  try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function openNonceSqlite(file: string): SqliteDatabase.Database {
-  const sqlite = new SqliteDatabase(file);
-  try {
-    sqlite.pragma('busy_timeout = 10000');
-    sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('synchronous = OFF');
-    sqlite.exec(`CREATE TABLE IF NOT EXISTS signature_nonces (
-        access_key_id TEXT NOT NULL, nonce TEXT NOT NULL, expires_at_ms INTEGER NOT NULL,
-        CONSTRAINT signature_nonces_pk PRIMARY KEY (access_key_id, nonce)) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS signature_nonces_expiry ON signature_nonces (expires_at_ms);
-      CREATE TABLE IF NOT EXISTS nonce_file_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);`);
-    const boot = bootId();
-    const checkedBoot = sqlite.prepare<[], { value: string }>(`SELECT value FROM nonce_file_meta WHERE name = 'checked_boot_id'`).get()?.value;
-    if (boot === undefined || boot !== checkedBoot) {
-      if (sqlite.pragma('quick_check', { simple: true }) !== 'ok') throw new DamagedNonceFile(file);
-      if (boot !== undefined) sqlite.prepare(`INSERT OR REPLACE INTO nonce_file_meta (name, value) VALUES ('checked_boot_id', ?)`).run(boot);
-    }
-    return sqlite;
-  } catch (err) {
-    sqlite.close();
-    throw err;
-  }
 }
 
 /**

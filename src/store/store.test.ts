@@ -1,3 +1,4 @@
+import { pgNonceStore } from './pg-nonce-table.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -94,7 +95,8 @@ test('Postgres: the nonce sessions commit asynchronously, the others synchronous
   try {
     const setting = async (db: typeof t.store.db) => (await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(db)).rows[0]?.synchronous_commit;
     // More queries than the pool has connections, at once: every session of the pool is set.
-    const nonceSettings = await Promise.all(Array.from({ length: 8 }, () => setting(t.store.nonces)));
+    const { db: nonceDb } = t.store.nonces as ReturnType<typeof pgNonceStore>;
+    const nonceSettings = await Promise.all(Array.from({ length: 8 }, () => setting(nonceDb)));
     assert.deepEqual(new Set(nonceSettings), new Set(['off']));
     assert.equal(await setting(t.store.db), 'on');
   } finally {

@@ -4,7 +4,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AccessKeyCache } from '../../auth/access-key.cache.js';
 import { NonceBatcher } from '../../auth/signature-nonce.batcher.js';
-import { recordNonces } from '../../auth/signature-nonce.repository.js';
 import { ApiError } from '../../domain/errors.js';
 import type { ActionContext, ActionTable, ServiceDeps } from './action.js';
 import { consumeNonce, verifySignature } from './authenticate.js';
@@ -29,7 +28,7 @@ export function registerRpcRoutes(app: FastifyInstance, deps: ServiceDeps, actio
   const windowMs = deps.config.api.timestampWindowMs;
   // A nonce must be remembered at least as long as a timestamp can be accepted: the window on
   // either side of now.
-  const nonces = new NonceBatcher((claims, nowMs) => recordNonces(deps.store.nonces, claims, nowMs, 2 * windowMs));
+  const nonces = new NonceBatcher((claims, nowMs) => deps.store.nonces.record(claims, nowMs, 2 * windowMs), deps.store.nonces.parallelWrites);
   const hostId = new URL(deps.config.publicUrl).host;
 
   const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {

@@ -1,32 +1,34 @@
-// Single-use signature nonces, kept in the metadata store so that every process of a deployment
-// refuses a nonce that any of them has seen. A request's nonce is written (and committed) before
-// its answer is sent; many requests' nonces go in one statement (see signature-nonce.batcher.ts).
+// Postgres: signature nonces in the table `signature_nonces` of the metadata database, written
+// through a pool of their own (db.ts: noncePool). Many requests' nonces go in one statement
+// (auth/signature-nonce.batcher.ts).
 import { CompiledQuery, type Kysely } from 'kysely';
-import type { Database } from '../store/schema.js';
+import type { NonceClaim, NonceOutcome, NonceStore } from './nonce-store.js';
+import type { Database } from './schema.js';
 
-export interface NonceClaim {
-  readonly accessKeyId: string;
-  readonly nonce: string;
+/** The NonceStore on `db`, which is exposed for tests of its sessions. */
+export function pgNonceStore(db: Kysely<Database>, poolSize: number): NonceStore & { readonly db: Kysely<Database> } {
+  return {
+    db,
+    parallelWrites: poolSize,
+    record: (claims, nowMs, ttlMs) => recordNonces(db, claims, nowMs, ttlMs),
+    purgeExpired: (nowMs) => purgeExpiredNonces(db, nowMs),
+  };
 }
-
-/** `fresh`: recorded now, the request may proceed. `used`: seen before within its lifetime. */
-export type NonceOutcome = 'fresh' | 'used';
 
 /** Rows per statement: bounds the distinct statement texts (one per size) and the parameters. */
 export const MAX_NONCES_PER_STATEMENT = 64;
 
 /**
- * Records the claims, committed when this resolves, and answers each one in order. A nonce whose
- * row has expired (older than its lifetime) is taken afresh. The claims must be distinct: a
- * Postgres upsert may not touch one row twice (the batcher refuses repeats before they get here).
+ * NonceStore.record. The claims must be distinct: a Postgres upsert may not touch one row twice
+ * (the batcher refuses repeats before they get here).
  *
  * Each statement is `INSERT … VALUES (…), (…) ON CONFLICT DO UPDATE … WHERE expired RETURNING`:
  * the rows it returns are the fresh claims; a claim it does not return was already in use. One
- * statement is atomic on both dialects, so two processes racing for one nonce get one `fresh`.
+ * statement is atomic, so two processes racing for one nonce get one `fresh`.
  * Rows go in (access key, nonce) order, so concurrent statements from several processes lock
  * index entries in the same order and cannot deadlock one another on Postgres.
  */
-export async function recordNonces(db: Kysely<Database>, claims: readonly NonceClaim[], nowMs: number, ttlMs: number): Promise<NonceOutcome[]> {
+async function recordNonces(db: Kysely<Database>, claims: readonly NonceClaim[], nowMs: number, ttlMs: number): Promise<NonceOutcome[]> {
   const order = claims.map((_, i) => i).sort((a, b) => compareClaims(claims[a] as NonceClaim, claims[b] as NonceClaim));
   const fresh = new Set<number>();
   for (let start = 0; start < order.length; start += MAX_NONCES_PER_STATEMENT) {
@@ -50,7 +52,7 @@ export async function recordNonces(db: Kysely<Database>, claims: readonly NonceC
   return claims.map((_, i) => (fresh.has(i) ? 'fresh' : 'used'));
 }
 
-export async function purgeExpiredNonces(db: Kysely<Database>, nowMs: number): Promise<number> {
+async function purgeExpiredNonces(db: Kysely<Database>, nowMs: number): Promise<number> {
   const r = await db.deleteFrom('signature_nonces').where('expires_at_ms', '<', nowMs).executeTakeFirst();
   return Number(r.numDeletedRows);
 }

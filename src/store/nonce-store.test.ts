@@ -1,0 +1,188 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NONCE_FILE, openStore, type Store } from './db.js';
+import { createTestStore, testDialect } from '../../test/helpers/store.js';
+import type { NonceClaim } from './nonce-store.js';
+import { MAX_NONCES_PER_STATEMENT } from './pg-nonce-table.js';
+import { nonceKey } from './sqlite-nonce-file.js';
+
+const TTL = 1_800_000;
+let t: Awaited<ReturnType<typeof createTestStore>>;
+let db: Store['nonces'];
+let seq = 0;
+const fresh = (): string => `nonce-${process.pid}-${++seq}`;
+
+before(async () => {
+  t = await createTestStore();
+  db = t.store.nonces;
+});
+after(async () => t?.cleanup());
+
+test(`each claim gets its own answer, in order (${testDialect})`, async () => {
+  const now = Date.now();
+  const [a, b, c] = [fresh(), fresh(), fresh()];
+  assert.deepEqual(await db.record([{ accessKeyId: 'k1', nonce: a }], now, TTL), ['fresh']);
+  const claims: NonceClaim[] = [
+    { accessKeyId: 'k1', nonce: b },
+    { accessKeyId: 'k1', nonce: a }, // used above
+    { accessKeyId: 'k2', nonce: a }, // same nonce, another key: its own
+    { accessKeyId: 'k1', nonce: c },
+  ];
+  assert.deepEqual(await db.record(claims, now, TTL), ['fresh', 'used', 'fresh', 'fresh']);
+  assert.deepEqual(await db.record(claims, now + 1, TTL), ['used', 'used', 'used', 'used']);
+});
+
+test(`a nonce is taken afresh once its row has expired, not before (${testDialect})`, async () => {
+  const now = Date.now();
+  const n = fresh();
+  assert.deepEqual(await db.record([{ accessKeyId: 'k1', nonce: n }], now, 1000), ['fresh']);
+  assert.deepEqual(await db.record([{ accessKeyId: 'k1', nonce: n }], now + 1000, 1000), ['used']); // expires at now+1000: still held
+  assert.deepEqual(await db.record([{ accessKeyId: 'k1', nonce: n }], now + 1001, 1000), ['fresh']);
+  assert.deepEqual(await db.record([{ accessKeyId: 'k1', nonce: n }], now + 1500, 1000), ['used']); // renewed above
+});
+
+test(`batches larger than one statement, with used nonces spread through them (${testDialect})`, async () => {
+  const now = Date.now();
+  const count = MAX_NONCES_PER_STATEMENT * 2 + 7;
+  const nonces = Array.from({ length: count }, () => fresh());
+  const early = nonces.filter((_, i) => i % 5 === 0);
+  await db.record(early.map((nonce) => ({ accessKeyId: 'k3', nonce })), now, TTL);
+  // Claims in an order that is not sorted, so the answers must be mapped back.
+  const claims = nonces.map((nonce) => ({ accessKeyId: 'k3', nonce })).reverse();
+  const outcomes = await db.record(claims, now, TTL);
+  assert.deepEqual(outcomes, claims.map((c) => (early.includes(c.nonce) ? 'used' : 'fresh')));
+});
+
+test(`two connections racing for the same nonces: each is fresh exactly once (${testDialect})`, async () => {
+  // A second store on the same database stands for another process.
+  const other = openStore({ databaseUrl: t.databaseUrl, dataDir: t.dataDir });
+  try {
+    const now = Date.now();
+    const nonces = Array.from({ length: 40 }, () => fresh());
+    const claims = (order: string[]) => order.map((nonce) => ({ accessKeyId: 'race', nonce }));
+    const rounds = await Promise.all([
+      db.record(claims(nonces), now, TTL),
+      other.nonces.record(claims([...nonces].reverse()), now, TTL),
+      db.record(claims(nonces.slice(10, 30)), now, TTL),
+    ]);
+    for (const nonce of nonces) {
+      const wins = [
+        rounds[0]?.[nonces.indexOf(nonce)],
+        rounds[1]?.[nonces.length - 1 - nonces.indexOf(nonce)],
+        nonces.indexOf(nonce) >= 10 && nonces.indexOf(nonce) < 30 ? rounds[2]?.[nonces.indexOf(nonce) - 10] : undefined,
+      ].filter((o) => o === 'fresh').length;
+      assert.equal(wins, 1, `nonce ${nonce} was fresh ${wins} times`);
+    }
+  } finally {
+    await other.close();
+  }
+});
+
+test(`purgeExpired removes only expired rows (${testDialect})`, async () => {
+  const now = Date.now() + 10 * TTL; // past every row written by the tests above
+  const [old, kept] = [fresh(), fresh()];
+  await db.record([{ accessKeyId: 'k4', nonce: old }], now - 2000, 1000);
+  await db.record([{ accessKeyId: 'k4', nonce: kept }], now, 1000);
+  assert.ok((await db.purgeExpired(now)) >= 1);
+  assert.deepEqual(await db.record([{ accessKeyId: 'k4', nonce: kept }, { accessKeyId: 'k4', nonce: old }], now, 1000), ['used', 'fresh']);
+});
+
+test('SQLite: nonces outlive the process that wrote them; a damaged nonce file is replaced by an empty one', { skip: testDialect !== 'sqlite' }, async () => {
+  const now = Date.now();
+  const n = fresh();
+  assert.deepEqual(await db.record([{ accessKeyId: 'k5', nonce: n }], now, TTL), ['fresh']);
+  const reopened = openStore({ databaseUrl: undefined, dataDir: t.dataDir });
+  try {
+    assert.deepEqual(await reopened.nonces.record([{ accessKeyId: 'k5', nonce: n }], now, TTL), ['used']);
+  } finally {
+    await reopened.close();
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'openvod-nonce-'));
+  writeFileSync(join(dir, NONCE_FILE), Buffer.alloc(8192, 0x5a)); // not a database at all
+  const damaged = openStore({ databaseUrl: undefined, dataDir: dir });
+  try {
+    assert.deepEqual(await damaged.nonces.record([{ accessKeyId: 'k5', nonce: n }], now, TTL), ['fresh']);
+    assert.deepEqual(await damaged.nonces.record([{ accessKeyId: 'k5', nonce: n }], now, TTL), ['used']);
+  } finally {
+    await damaged.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SQLite: after a reboot the nonce file is checked once, and kept when it is sound', { skip: testDialect !== 'sqlite' || !existsSync('/proc/sys/kernel/random/boot_id') }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'openvod-nonce-'));
+  try {
+    const now = Date.now();
+    const first = openStore({ databaseUrl: undefined, dataDir: dir });
+    assert.deepEqual(await first.nonces.record([{ accessKeyId: 'k6', nonce: 'n1' }], now, TTL), ['fresh']);
+    await first.close();
+    const raw = new Database(join(dir, NONCE_FILE));
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const checkedBoot = (db: Database.Database) => (db.prepare(`SELECT value FROM nonce_file_meta WHERE name = 'checked_boot_id'`).get() as { value: string } | undefined)?.value;
+    assert.equal(checkedBoot(raw), boot);
+    raw.prepare(`UPDATE nonce_file_meta SET value = 'an-earlier-boot' WHERE name = 'checked_boot_id'`).run();
+    raw.close();
+    const second = openStore({ databaseUrl: undefined, dataDir: dir });
+    try {
+      assert.deepEqual(await second.nonces.record([{ accessKeyId: 'k6', nonce: 'n1' }], now, TTL), ['used']);
+    } finally {
+      await second.close();
+    }
+    const after = new Database(join(dir, NONCE_FILE), { readonly: true });
+    assert.equal(checkedBoot(after), boot);
+    after.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SQLite: a nonce file with string keys is upgraded in place; its live nonces stay used', { skip: testDialect !== 'sqlite' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'openvod-nonce-'));
+  try {
+    const now = Date.now();
+    const raw = new Database(join(dir, NONCE_FILE));
+    raw.exec(`CREATE TABLE signature_nonces (access_key_id TEXT NOT NULL, nonce TEXT NOT NULL, expires_at_ms INTEGER NOT NULL,
+      CONSTRAINT signature_nonces_pk PRIMARY KEY (access_key_id, nonce)) WITHOUT ROWID`);
+    const insert = raw.prepare('INSERT INTO signature_nonces VALUES (?, ?, ?)');
+    // More rows than one page of the copy, so that the paging is exercised.
+    for (let i = 0; i < 10_050; i++) insert.run('k7', `live-${i}`, now + TTL);
+    insert.run('k7', 'expired', now - 1);
+    raw.close();
+    const upgraded = openStore({ databaseUrl: undefined, dataDir: dir });
+    try {
+      const claims = [0, 9_999, 10_000, 10_049].map((i) => ({ accessKeyId: 'k7', nonce: `live-${i}` }));
+      assert.deepEqual(await upgraded.nonces.record(claims, now, TTL), ['used', 'used', 'used', 'used']);
+      assert.deepEqual(await upgraded.nonces.record([{ accessKeyId: 'k7', nonce: 'expired' }, { accessKeyId: 'k8', nonce: 'live-0' }], now, TTL), ['fresh', 'fresh']);
+    } finally {
+      await upgraded.close();
+    }
+    const after = new Database(join(dir, NONCE_FILE), { readonly: true });
+    assert.equal(after.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE name = 'signature_nonces'`).pluck().get(), 0);
+    // The worker's key function and nonceKey agree (the upgrade used the latter).
+    assert.equal(after.prepare('SELECT count(*) FROM nonce_keys WHERE key = ?').safeIntegers(true).pluck().get(nonceKey('k7', 'live-5')), 1n);
+    after.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SQLite: a purge goes in slices and removes every expired row, and nothing else', { skip: testDialect !== 'sqlite' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'openvod-nonce-'));
+  const s = openStore({ databaseUrl: undefined, dataDir: dir });
+  try {
+    const now = Date.now();
+    const claims = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => ({ accessKeyId: 'k10', nonce: `${prefix}-${i}` }));
+    await s.nonces.record(claims('old', 12_001), now - 10_000, 1000); // more than two slices
+    await s.nonces.record(claims('new', 3), now, TTL);
+    assert.equal(await s.nonces.purgeExpired(now), 12_001);
+    assert.equal(await s.nonces.purgeExpired(now), 0);
+    assert.deepEqual(await s.nonces.record(claims('new', 3), now, TTL), ['used', 'used', 'used']);
+  } finally {
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,26 @@
+// Where signature nonces are remembered, shared by every process of a deployment: a request's
+// nonce is recorded (and committed) before its answer is sent, and a nonce any process has seen
+// is refused until it expires. On Postgres the table `signature_nonces` of the metadata database
+// (auth/signature-nonce.repository.ts); on SQLite a file of its own beside the metadata file,
+// written from a worker thread (sqlite-nonce-file.ts).
+
+export interface NonceClaim {
+  readonly accessKeyId: string;
+  readonly nonce: string;
+}
+
+/** `fresh`: recorded now, the request may proceed. `used`: seen before within its lifetime. */
+export type NonceOutcome = 'fresh' | 'used';
+
+export interface NonceStore {
+  /**
+   * Records the claims, committed when this resolves, and answers each one in order. A nonce
+   * whose record expired before `nowMs` is taken afresh and held until `nowMs + ttlMs`. The
+   * claims must be distinct. Two processes racing for one nonce get one `fresh`.
+   */
+  record(claims: readonly NonceClaim[], nowMs: number, ttlMs: number): Promise<NonceOutcome[]>;
+  /** Record calls that can make progress at once; more only queue up (auth/signature-nonce.batcher.ts). */
+  readonly parallelWrites: number;
+  /** Forgets the nonces that expired before `nowMs`; resolves with how many. */
+  purgeExpired(nowMs: number): Promise<number>;
+}
