@@ -69,7 +69,9 @@ class HashWorker {
   failure: Error | undefined;
 
   constructor() {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true });
+    // A small young generation: the worker's garbage is its messages, and a default one grows to
+    // 16 MiB of resident memory that stays once the downloads are done.
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     this.worker.on('message', (r: Reply) => {
       const hash = this.hashes.get(r.id);
       if (r.type === 'digest') hash?.digested(r.seq, r.hex);

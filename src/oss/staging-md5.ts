@@ -65,7 +65,9 @@ export class StagingMd5 {
 
   #post(message: Record<string, unknown>): void {
     if (!this.#worker) {
-      const worker = new Worker(WORKER_SOURCE, { eval: true });
+      // A small young generation: the worker allocates little that lives, and a default one grew
+      // to 16 MiB of resident memory that stayed after the uploads were done.
+      const worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
       worker.on('message', (r: Reply) => {
         const w = this.#waiting.get(r.seq);
         this.#waiting.delete(r.seq);
