@@ -2,9 +2,21 @@
 // pipe closes, so it dies with the bench), output kept as a bounded tail for error reports,
 // readiness by polling a URL, and a stop that asks politely (SIGTERM) before SIGKILL.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 const OUTPUT_TAIL_CHARS = 16_000;
+
+/**
+ * The node flags of a script's `#!/usr/bin/env -S node …` line: the benches start `openvod serve`
+ * with the flags the installed command (and `npm start`) give it.
+ */
+export function shebangNodeFlags(script: string): string[] {
+  const first = readFileSync(script, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\S*env(?: -S)? node((?: \S+)*)$/.exec(first);
+  if (!m) throw new Error(`${script}: no "#!/usr/bin/env [-S] node …" line`);
+  return (m[1] ?? '').split(' ').filter(Boolean);
+}
 
 export interface Child {
   readonly name: string;
