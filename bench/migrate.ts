@@ -30,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { locateTool } from '../src/media/ffmpeg-binaries.js';
 import { VodRpcClient } from '../src/sdk/rpc-client.js';
-import { type Child, freePort, spawnNode, shebangNodeFlags } from './lib/child.js';
+import { type Child, freePort, spawnNode, startScriptNodeFlags } from './lib/child.js';
 import { createCleanup } from './lib/cleanup.js';
 import { runBench } from './lib/bench-main.js';
 import { runCurlPool } from './lib/curl-pool.js';
@@ -99,7 +99,7 @@ async function startServer(env: Env, name: string): Promise<{ child: Child; url:
   const config = join(env.work, `openvod-${name}.json`);
   writeFileSync(config, JSON.stringify({ worker: { concurrency: env.parallel }, ingest: { perHostConcurrency: env.parallel, globalConcurrency: env.parallel } }));
   const port = await freePort();
-  const child = spawnNode(`openvod-${name}`, [...shebangNodeFlags(OPENVOD_BIN), OPENVOD_BIN, 'serve', '--data-dir', dataDir, '--port', String(port), '--config', config], {
+  const child = spawnNode(`openvod-${name}`, [...startScriptNodeFlags(join(ROOT, 'package.json')), OPENVOD_BIN, 'serve', '--data-dir', dataDir, '--port', String(port), '--config', config], {
     ...process.env, OPENVOD_ACCESS_KEY_ID: KEY.accessKeyId, OPENVOD_ACCESS_KEY_SECRET: KEY.accessKeySecret, OPENVOD_ALLOW_PRIVATE_NETWORKS: '1', OPENVOD_LOG_LEVEL: 'warn',
   });
   cleanup.defer(`stop ${name}`, () => child.stop());

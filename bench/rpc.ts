@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import type { Pool } from 'undici';
 import { isPostgresUrl, openStore } from '../src/store/db.js';
 import { seedVideo } from '../test/helpers/seed.js';
-import { type Child, freePort, spawnNode, shebangNodeFlags } from './lib/child.js';
+import { type Child, freePort, spawnNode, startScriptNodeFlags } from './lib/child.js';
 import { createCleanup } from './lib/cleanup.js';
 import { runBench } from './lib/bench-main.js';
 import { parseProfile, summariseProfile, type TimeWindowUs } from './lib/cpu-profile.js';
@@ -112,7 +112,7 @@ const abort = new AbortController();
 async function startOpenvod(dataDir: string, opts: Options): Promise<{ child: Child; origin: string }> {
   const port = await freePort();
   const profArgs = opts.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir];
-  const child = spawnNode('openvod', [...profArgs, ...shebangNodeFlags(OPENVOD_BIN), OPENVOD_BIN, 'serve', '--data-dir', dataDir, '--port', String(port)], {
+  const child = spawnNode('openvod', [...profArgs, ...startScriptNodeFlags(join(ROOT, 'package.json')), OPENVOD_BIN, 'serve', '--data-dir', dataDir, '--port', String(port)], {
     ...process.env,
     OPENVOD_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
     OPENVOD_ACCESS_KEY_SECRET: CREDENTIALS.accessKeySecret,

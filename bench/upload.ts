@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { probeMedia } from '../src/media/ffprobe.js';
 import { locateTool } from '../src/media/ffmpeg-binaries.js';
 import { VodRpcClient } from '../src/sdk/index.js';
-import { type Child, freePort, spawnNode, shebangNodeFlags } from './lib/child.js';
+import { type Child, freePort, spawnNode, startScriptNodeFlags } from './lib/child.js';
 import { createCleanup } from './lib/cleanup.js';
 import { runBench } from './lib/bench-main.js';
 import { bundleUploadChild } from './lib/sdk-bundle.js';
@@ -300,7 +300,7 @@ async function main(o: Options): Promise<number> {
   const dataDir = join(work, 'data');
   mkdirSync(dataDir);
   const port = await freePort();
-  const server = spawnNode('openvod', [...shebangNodeFlags(OPENVOD_BIN), OPENVOD_BIN, 'serve', '--data-dir', dataDir, '--port', String(port)], {
+  const server = spawnNode('openvod', [...startScriptNodeFlags(join(ROOT, 'package.json')), OPENVOD_BIN, 'serve', '--data-dir', dataDir, '--port', String(port)], {
     ...process.env,
     OPENVOD_ACCESS_KEY_ID: KEY.accessKeyId,
     OPENVOD_ACCESS_KEY_SECRET: KEY.accessKeySecret,

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env node
 // OpenVOD's entry point. `npm ci` bundles the TypeScript sources into dist/ (scripts/build.js);
 // while that bundle is newer than every source file it is what runs, otherwise the sources run
 // through tsx — so editing a file never runs stale code, and nothing needs a manual build.

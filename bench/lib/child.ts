@@ -8,13 +8,13 @@ import { createServer } from 'node:net';
 const OUTPUT_TAIL_CHARS = 16_000;
 
 /**
- * The node flags of a script's `#!/usr/bin/env -S node …` line: the benches start `openvod serve`
- * with the flags the installed command (and `npm start`) give it.
+ * The node flags of `npm start` (`node <flags> bin/openvod.js serve` in package.json): the benches
+ * start `openvod serve` as `npm start` does.
  */
-export function shebangNodeFlags(script: string): string[] {
-  const first = readFileSync(script, 'utf8').split('\n', 1)[0] ?? '';
-  const m = /^#!\S*env(?: -S)? node((?: \S+)*)$/.exec(first);
-  if (!m) throw new Error(`${script}: no "#!/usr/bin/env [-S] node …" line`);
+export function startScriptNodeFlags(packageJson: string): string[] {
+  const start = (JSON.parse(readFileSync(packageJson, 'utf8')) as { scripts?: { start?: string } }).scripts?.start ?? '';
+  const m = /^node((?: -\S+)*) bin\/openvod\.js serve$/.exec(start);
+  if (!m) throw new Error(`${packageJson}: the start script is not "node [flags] bin/openvod.js serve": ${start}`);
   return (m[1] ?? '').split(' ').filter(Boolean);
 }
 

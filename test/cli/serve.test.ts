@@ -5,7 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { VodRpcClient } from '../../src/sdk/rpc-client.js';
 import { createTestDatabase } from '../helpers/store.js';
-import { clientFor, startTestServer } from '../helpers/server.js';
+import { startTestServer } from '../helpers/server.js';
 
 test('first start generates and prints a root key once; later starts reuse it; SIGTERM exits cleanly', async () => {
   const db = await createTestDatabase();
@@ -31,21 +31,6 @@ test('first start generates and prints a root key once; later starts reuse it; S
     assert.equal(await second.stop(), 0);
   } finally {
     await db.cleanup();
-  }
-});
-
-test('the openvod command and npm start run node with the same flags (a 4 MiB semi-space)', async () => {
-  const server = await startTestServer({ direct: true });
-  try {
-    const cmdline = readFileSync(`/proc/${server.child.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-    const flags = cmdline.slice(1, cmdline.findIndex((a) => a.endsWith('openvod.js')));
-    assert.deepEqual(flags, ['--max-semi-space-size=4']);
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
-    assert.equal(pkg.scripts.start, `node ${flags.join(' ')} bin/openvod.js serve`);
-    assert.equal((await clientFor(server).call<{ Total: number }>('GetVideoList')).Total, 0);
-    assert.equal(await server.stop(), 0);
-  } finally {
-    await server.cleanup();
   }
 });
 

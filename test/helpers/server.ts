@@ -43,8 +43,6 @@ export interface StartOptions {
   args?: string[];
   /** Keep the root key out of the environment (to test generation). */
   noRootKey?: boolean;
-  /** Run bin/openvod.js itself, through its `#!` line (as the installed `openvod` command runs), not `node bin/openvod.js`. */
-  direct?: boolean;
 }
 
 export async function startTestServer(opts: StartOptions = {}): Promise<TestServer> {
@@ -75,8 +73,7 @@ async function startOn(port: number, db: TestDatabase, opts: StartOptions): Prom
     ...opts.env,
   };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-  const args = ['serve', '--data-dir', db.dataDir, '--port', String(port), ...(opts.args ?? [])];
-  const child = spawn(opts.direct ? BIN : process.execPath, opts.direct ? args : [BIN, ...args], {
+  const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', db.dataDir, '--port', String(port), ...(opts.args ?? [])], {
     env: env as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
