@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
@@ -185,4 +186,13 @@ test('SQLite: a purge goes in slices and removes every expired row, and nothing 
     await s.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('nonceKey: the first 8 bytes of SHA-256 over "<key length>:<key>:<nonce>", signed (the file format: it must not change)', () => {
+  const expected = (k: string, n: string) => BigInt.asIntN(64, BigInt(`0x${createHash('sha256').update(`${k.length}:${k}:${n}`).digest('hex').slice(0, 16)}`));
+  for (const [k, n] of [['LTAIbenchRootKey0001', 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee'], ['k', ''], ['a:b', 'c'], ['a', 'b:c'], ['ключ', 'ноnce']] as const) {
+    assert.equal(nonceKey(k, n), expected(k, n));
+  }
+  assert.notEqual(nonceKey('a:b', 'c'), nonceKey('a', 'b:c'), 'the key length keeps key and nonce apart');
+  assert.equal(nonceKey('k', 'n'), 2851094129244319415n);
 });
