@@ -91,12 +91,14 @@ export class SqliteNonceStore implements NonceStore {
 
   async purgeExpired(nowMs: number): Promise<number> {
     let deleted = 0;
-    for (;;) {
+    // A store closed between slices ends the purge quietly; the next one continues.
+    while (this.#sqlite.open) {
       const { changes } = this.#purgeSlice.run(nowMs);
       deleted += changes;
-      if (changes < PURGE_SLICE) return deleted;
+      if (changes < PURGE_SLICE) break;
       await nextTurn();
     }
+    return deleted;
   }
 
   close(): void {
