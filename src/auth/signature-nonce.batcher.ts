@@ -23,9 +23,9 @@ export class NonceBatcher {
   private inFlight = 0;
 
   /**
-   * `maxInFlight`: writes that may run at once. Claims made while that many are running wait
-   * for one to finish and then go out together: a writer that does one write at a time anyway
-   * (the SQLite nonce worker) is sent one message per write, not one per turn of the loop.
+   * `maxInFlight`: writes that may run at once (NonceStore.parallelWrites). Claims made while
+   * that many are running wait for one to finish and then go out together in the next write,
+   * instead of queueing one write per turn of the event loop behind it.
    */
   constructor(
     private readonly write: NonceWriter,

@@ -30,7 +30,6 @@ import { WRITE_HIGH_WATER_MARK, pipeIntoFile } from '../blob/file-writes.js';
 import { type StagedPartRow, stagedPartKey, strideOf, stagedOffset } from './part-slots.js';
 import { StagingMd5 } from './staging-md5.js';
 
-/** Bytes buffered between a part's body and the file. */
 const READ_CHUNK_BYTES = 1024 * 1024;
 const UPLOAD_ID = /^[0-9A-Za-z]{8,64}$/;
 

@@ -1,8 +1,7 @@
 // Where signature nonces are remembered, shared by every process of a deployment: a request's
 // nonce is recorded (and committed) before its answer is sent, and a nonce any process has seen
 // is refused until it expires. On Postgres the table `signature_nonces` of the metadata database
-// (auth/signature-nonce.repository.ts); on SQLite a file of its own beside the metadata file,
-// written from a worker thread (sqlite-nonce-file.ts).
+// (pg-nonce-table.ts); on SQLite a file of its own beside the metadata file (sqlite-nonce-file.ts).
 
 export interface NonceClaim {
   readonly accessKeyId: string;
