@@ -163,7 +163,7 @@ test('SQLite: a nonce file with string keys is upgraded in place; its live nonce
     }
     const after = new Database(join(dir, NONCE_FILE), { readonly: true });
     assert.equal(after.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE name = 'signature_nonces'`).pluck().get(), 0);
-    // The worker's key function and nonceKey agree (the upgrade used the latter).
+    // The converted rows are keyed by nonceKey.
     assert.equal(after.prepare('SELECT count(*) FROM nonce_keys WHERE key = ?').safeIntegers(true).pluck().get(nonceKey('k7', 'live-5')), 1n);
     after.close();
   } finally {
