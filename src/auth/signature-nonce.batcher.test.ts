@@ -76,37 +76,3 @@ test('a writer that throws synchronously or answers the wrong count fails the ba
   const settled = await Promise.allSettled([short.claim('k', 'a', 1), short.claim('k', 'b', 1)]);
   assert.deepEqual(settled.map((r) => r.status), ['rejected', 'rejected']);
 });
-
-test('with maxInFlight 1, claims made while a write runs wait for it and then go out together', async () => {
-  const seen = new Set<string>();
-  const calls: string[][] = [];
-  const finishers: Array<() => void> = [];
-  const b = new NonceBatcher((claims) => {
-    calls.push(claims.map((c) => c.nonce));
-    const answer = (): NonceOutcome[] =>
-      claims.map((c) => {
-        if (seen.has(c.nonce)) return 'used';
-        seen.add(c.nonce);
-        return 'fresh';
-      });
-    return new Promise((resolve) => finishers.push(() => resolve(answer())));
-  }, 1);
-  const first = b.claim('k', 'a', 1);
-  await nextTurn();
-  assert.deepEqual(calls, [['a']]);
-  // Three more turns of claims while the first write runs, one of them a repeat of 'a'.
-  const waiting = [b.claim('k', 'b', 2)];
-  await nextTurn();
-  waiting.push(b.claim('k', 'c', 3), b.claim('k', 'a', 3));
-  await nextTurn();
-  waiting.push(b.claim('k', 'd', 4));
-  await nextTurn();
-  assert.equal(calls.length, 1, 'nothing else is written while one write runs');
-  finishers.shift()?.();
-  assert.equal(await first, 'fresh');
-  await nextTurn();
-  assert.deepEqual(calls[1], ['b', 'c', 'a', 'd']);
-  finishers.shift()?.();
-  assert.deepEqual(await Promise.all(waiting), ['fresh', 'fresh', 'used', 'fresh']);
-  assert.equal(calls.length, 2);
-});

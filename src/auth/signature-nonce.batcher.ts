@@ -20,17 +20,8 @@ export class NonceBatcher {
   private pendingKeys = new Map<string, Set<string>>();
   private oldestNowMs = Number.POSITIVE_INFINITY;
   private scheduled = false;
-  private inFlight = 0;
 
-  /**
-   * `maxInFlight`: writes that may run at once (NonceStore.parallelWrites). Claims made while
-   * that many are running wait for one to finish and then go out together in the next write,
-   * instead of queueing one write per turn of the event loop behind it.
-   */
-  constructor(
-    private readonly write: NonceWriter,
-    private readonly maxInFlight = Number.POSITIVE_INFINITY,
-  ) {}
+  constructor(private readonly write: NonceWriter) {}
 
   /**
    * Resolves `fresh` once the nonce is recorded, `used` if it was already; rejects if the write
@@ -45,7 +36,7 @@ export class NonceBatcher {
     this.oldestNowMs = Math.min(this.oldestNowMs, nowMs);
     return new Promise<NonceOutcome>((resolve, reject) => {
       this.pending.push({ claim: { accessKeyId, nonce }, resolve, reject });
-      if (!this.scheduled && this.inFlight < this.maxInFlight) {
+      if (!this.scheduled) {
         this.scheduled = true;
         // setImmediate runs after the poll phase: every request read in this turn is in the batch.
         setImmediate(() => this.flush());
@@ -54,14 +45,12 @@ export class NonceBatcher {
   }
 
   private flush(): void {
-    this.scheduled = false;
-    if (this.pending.length === 0 || this.inFlight >= this.maxInFlight) return;
     const batch = this.pending;
     const nowMs = this.oldestNowMs;
     this.pending = [];
     this.pendingKeys = new Map();
     this.oldestNowMs = Number.POSITIVE_INFINITY;
-    this.inFlight++;
+    this.scheduled = false;
     let written: Promise<NonceOutcome[]>;
     try {
       written = this.write(batch.map((p) => p.claim), nowMs);
@@ -75,11 +64,6 @@ export class NonceBatcher {
       })
       .catch((err: unknown) => {
         for (const p of batch) p.reject(err);
-      })
-      .finally(() => {
-        this.inFlight--;
-        // Claims that waited for this write go out now.
-        if (!this.scheduled) this.flush();
       });
   }
 }

@@ -51,7 +51,7 @@ export function openStore(options: StoreOptions): Store {
   if (isPostgresUrl(options.databaseUrl)) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10, types: pgTypes });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }) });
-    const nonces = pgNonceStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool: withNamedStatements(noncePool(options.databaseUrl)) }) }), NONCE_POOL_SIZE);
+    const nonces = pgNonceStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool: withNamedStatements(noncePool(options.databaseUrl)) }) }));
     return {
       db,
       dialect: 'postgres',
@@ -125,10 +125,8 @@ class ImmediateSqliteDriver extends SqliteDriver {
  * of the database server or its machine, the nonces of the last moments (at most three
  * `wal_writer_delay`s, 600 ms by default) may be forgotten. Everything else keeps full durability.
  */
-const NONCE_POOL_SIZE = 4;
-
 function noncePool(databaseUrl: string): pg.Pool {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: NONCE_POOL_SIZE, types: pgTypes });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 4, types: pgTypes });
   // A client runs its queries in order: this comes before the first query of the checkout.
   pool.on('connect', (client) => {
     client.query('SET synchronous_commit = off').catch(() => {});

@@ -18,8 +18,6 @@ export interface NonceStore {
    * claims must be distinct. Two processes racing for one nonce get one `fresh`.
    */
   record(claims: readonly NonceClaim[], nowMs: number, ttlMs: number): Promise<NonceOutcome[]>;
-  /** Record calls that can make progress at once; more only queue up (auth/signature-nonce.batcher.ts). */
-  readonly parallelWrites: number;
   /** Forgets the nonces that expired before `nowMs`; resolves with how many. */
   purgeExpired(nowMs: number): Promise<number>;
 }

@@ -6,10 +6,9 @@ import type { NonceClaim, NonceOutcome, NonceStore } from './nonce-store.js';
 import type { Database } from './schema.js';
 
 /** The NonceStore on `db`, which is exposed for tests of its sessions. */
-export function pgNonceStore(db: Kysely<Database>, poolSize: number): NonceStore & { readonly db: Kysely<Database> } {
+export function pgNonceStore(db: Kysely<Database>): NonceStore & { readonly db: Kysely<Database> } {
   return {
     db,
-    parallelWrites: poolSize,
     record: (claims, nowMs, ttlMs) => recordNonces(db, claims, nowMs, ttlMs),
     purgeExpired: (nowMs) => purgeExpiredNonces(db, nowMs),
   };

@@ -53,9 +53,6 @@ export function nonceKey(accessKeyId: string, nonce: string): bigint {
 const PURGE_SLICE = 5_000;
 
 export class SqliteNonceStore implements NonceStore {
-  readonly file: string;
-  /** Each write is done (synchronously) before the next begins. */
-  readonly parallelWrites = 1;
   readonly #sqlite: SqliteDatabase.Database;
   readonly #upserts = new Map<number, SqliteDatabase.Statement<unknown[], [bigint]>>();
   readonly #purgeSlice: SqliteDatabase.Statement<[number]>;
@@ -63,8 +60,7 @@ export class SqliteNonceStore implements NonceStore {
 
   /** Opens (checks, creates, upgrades) the file: a file that cannot be opened fails here. */
   constructor(dataDir: string) {
-    this.file = join(dataDir, NONCE_FILE);
-    this.#sqlite = openNonceFile(this.file);
+    this.#sqlite = openNonceFile(join(dataDir, NONCE_FILE));
     this.#purgeSlice = this.#sqlite.prepare(
       `DELETE FROM nonce_keys WHERE key IN (SELECT key FROM nonce_keys WHERE expires_at_ms < ? ORDER BY expires_at_ms LIMIT ${PURGE_SLICE})`,
     );

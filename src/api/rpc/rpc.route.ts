@@ -28,7 +28,7 @@ export function registerRpcRoutes(app: FastifyInstance, deps: ServiceDeps, actio
   const windowMs = deps.config.api.timestampWindowMs;
   // A nonce must be remembered at least as long as a timestamp can be accepted: the window on
   // either side of now.
-  const nonces = new NonceBatcher((claims, nowMs) => deps.store.nonces.record(claims, nowMs, 2 * windowMs), deps.store.nonces.parallelWrites);
+  const nonces = new NonceBatcher((claims, nowMs) => deps.store.nonces.record(claims, nowMs, 2 * windowMs));
   const hostId = new URL(deps.config.publicUrl).host;
 
   const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
