@@ -3,7 +3,7 @@ import type { WriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-/** Big enough that a file write is one syscall per MiB, not one per network chunk. */
+/** Bytes buffered between a body and its file: bounds memory per write, and makes a file write one syscall per MiB rather than one per network chunk. */
 export const WRITE_HIGH_WATER_MARK = 1024 * 1024;
 
 /**

@@ -68,8 +68,6 @@ export interface FsBlobStore extends BlobStore {
   sweepTemp(olderThanMs: number): Promise<number>;
 }
 
-/** Bytes buffered between the body and the file; bounds memory per write. */
-
 /** Creates the root's directories (synchronously: call once, at start-up) and the store. */
 export function createFsBlobStore(opts: FsBlobStoreOptions): FsBlobStore {
   const layout = fsLayout(opts.root, { plain: opts.plain });
