@@ -13,8 +13,8 @@ import { storedMediaUrl } from '../media-pipeline/media-ref.js';
 import { blobKeyOf, mediaPath, storedUrlRenderer } from '../playback/playback-urls.js';
 import type { VideoTable } from '../store/schema.js';
 import {
-  categoryExists, deleteVideoRow, findVideo, findVideoByReference, findVideos, findVideosByReference, listVideos, updateVideo,
-  type VideoRow,
+  categoryExists, deleteVideoRow, findVideo, findVideoByReference, findVideos, findVideosByReference, findVideoView, findVideoViews, listVideos,
+  updateVideo, type VideoRow, type VideoViewRow,
 } from './video.repository.js';
 import { videoInfosItemView, videoInfoView, videoListItemView } from './video.view.js';
 
@@ -22,29 +22,38 @@ const MAX_IDS = 20;
 const LIST_CAP = 5000;
 const STATUSES = ['Uploading', 'UploadFail', 'UploadSucc', 'Transcoding', 'TranscodeFail', 'Checking', 'Blocked', 'Normal', 'ProduceFail'];
 
+/** `VideoId` or else `ReferenceId`, as given: which one names the video. */
+function videoKey(p: Params): { videoId: string } | { referenceId: string } {
+  const videoId = p.get('VideoId');
+  if (videoId !== undefined) return { videoId };
+  const referenceId = p.get('ReferenceId');
+  if (referenceId !== undefined) return { referenceId };
+  throw missing('VideoId');
+}
+
 async function videoFromParams(ctx: ActionContext, p: Params): Promise<VideoRow> {
   const db = ctx.deps.store.db;
-  const videoId = p.get('VideoId');
-  const referenceId = p.get('ReferenceId');
-  if (videoId === undefined && referenceId === undefined) throw missing('VideoId');
-  const row = videoId !== undefined ? await findVideo(db, videoId) : await findVideoByReference(db, referenceId as string);
+  const key = videoKey(p);
+  const row = 'videoId' in key ? await findVideo(db, key.videoId) : await findVideoByReference(db, key.referenceId);
   if (!row) throw new ApiError('InvalidVideo.NotFound');
   return row;
 }
+
+type FoundRows<R> = { byId: R[]; byReference: R[] };
 
 /**
  * `VideoIds` and/or `ReferenceIds` (≤20 each): the videos found, in the order asked and without
  * repeats, and the ids of each kind that matched nothing.
  */
-async function videosFromParams(ctx: ActionContext, p: Params, verb: string) {
+async function videosFromParams<R extends VideoViewRow>(p: Params, verb: string, find: (ids: string[], refs: string[]) => Promise<FoundRows<R>>) {
   const tooMany = new ApiError('VideoIdsExceededMax', `At most ${MAX_IDS} videos may be ${verb} at once.`);
   const ids = p.list('VideoIds', { max: MAX_IDS, tooMany }) ?? [];
   const refs = p.list('ReferenceIds', { max: MAX_IDS, tooMany }) ?? [];
   if (ids.length === 0 && refs.length === 0) throw missing('VideoIds');
-  const db = ctx.deps.store.db;
-  const byId = new Map((await findVideos(db, ids)).map((r) => [r.video_id, r]));
-  const byRef = new Map((await findVideosByReference(db, refs)).map((r) => [r.reference_id, r]));
-  const videos = new Map<string, VideoRow>();
+  const found = await find(ids, refs);
+  const byId = new Map(found.byId.map((r) => [r.video_id, r]));
+  const byRef = new Map(found.byReference.map((r) => [r.reference_id, r]));
+  const videos = new Map<string, R>();
   for (const id of ids) { const r = byId.get(id); if (r) videos.set(r.video_id, r); }
   for (const ref of refs) { const r = byRef.get(ref); if (r && !videos.has(r.video_id)) videos.set(r.video_id, r); }
   return {
@@ -56,12 +65,13 @@ async function videosFromParams(ctx: ActionContext, p: Params, verb: string) {
 
 export const videoActions: ActionTable = {
   async GetVideoInfo(ctx, p) {
-    const row = await videoFromParams(ctx, p);
+    const row = await findVideoView(ctx.deps.store.db, videoKey(p));
+    if (!row) throw new ApiError('InvalidVideo.NotFound');
     return { Video: videoInfoView(row, storedUrlRenderer(ctx.deps, ctx.nowMs), ctx.deps.config.regionId) };
   },
 
   async GetVideoInfos(ctx, p) {
-    const found = await videosFromParams(ctx, p, 'queried');
+    const found = await videosFromParams(p, 'queried', (ids, refs) => findVideoViews(ctx.deps.store.db, ids, refs));
     const url = storedUrlRenderer(ctx.deps, ctx.nowMs);
     return {
       VideoList: found.videos.map((r) => videoInfosItemView(r, url)),
@@ -137,8 +147,8 @@ export const videoActions: ActionTable = {
   },
 
   async DeleteVideo(ctx, p) {
-    const found = await videosFromParams(ctx, p, 'deleted');
     const db = ctx.deps.store.db;
+    const found = await videosFromParams(p, 'deleted', async (ids, refs) => ({ byId: await findVideos(db, ids), byReference: await findVideosByReference(db, refs) }));
     // The row, its outbox events and the job that removes its bytes commit together: the bytes
     // are removed by a worker with retries, so a crash half-way never leaves an orphan behind.
     await db.transaction().execute(async (trx) => {

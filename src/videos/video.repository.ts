@@ -5,6 +5,17 @@ import { preparedQuery } from '../store/db.js';
 export type VideoRow = Selectable<VideoTable> & { cate_name: string | null };
 type Db = Kysely<Database> | Transaction<Database>;
 
+/**
+ * The columns the API's video views render (video.view.ts). GetVideoInfo, GetVideoInfos and
+ * GetVideoList read only these: the rest, `media_info` above all (every stream of the probed file
+ * as JSON, a few KiB on a real video), is for the pipeline, GetMezzanineInfo and GetPlayInfo.
+ */
+const VIEW_COLUMNS = [
+  'video_id', 'app_id', 'title', 'description', 'tags', 'cate_id', 'status', 'size', 'duration', 'cover_url', 'snapshots',
+  'template_group_id', 'storage_location', 'user_data', 'reference_id', 'download_switch', 'created_at_ms', 'modified_at_ms',
+] as const satisfies ReadonlyArray<keyof VideoTable>;
+export type VideoViewRow = Pick<VideoRow, (typeof VIEW_COLUMNS)[number] | 'cate_name'>;
+
 const base = (db: Db) =>
   db
     .selectFrom('videos')
@@ -12,8 +23,34 @@ const base = (db: Db) =>
     .selectAll('videos')
     .select('categories.cate_name');
 
-// The hot read of GetVideoInfo/GetPlayInfo: built and compiled once per database handle.
+const viewBase = (db: Db) =>
+  db
+    .selectFrom('videos')
+    .leftJoin('categories', 'categories.cate_id', 'videos.cate_id')
+    .select(VIEW_COLUMNS.map((c) => `videos.${c}` as const))
+    .select('categories.cate_name');
+
+// The hot reads of GetPlayInfo and GetVideoInfo: built and compiled once per database handle.
 const findVideoQuery = preparedQuery((db, videoId: string) => base(db).where('videos.video_id', '=', videoId));
+const findVideoViewQuery = preparedQuery((db, videoId: string) => viewBase(db).where('videos.video_id', '=', videoId));
+
+/** A video's row as the API's views show it (VIEW_COLUMNS), by id or by ReferenceId. */
+export async function findVideoView(db: Db, key: { videoId: string } | { referenceId: string }): Promise<VideoViewRow | undefined> {
+  if ('videoId' in key) {
+    const [row] = await findVideoViewQuery(db, key.videoId);
+    return row as VideoViewRow | undefined;
+  }
+  return viewBase(db).where('videos.reference_id', '=', key.referenceId).executeTakeFirst();
+}
+
+/** Rows as the views show them, for ids and ReferenceIds (either list may be empty). */
+export async function findVideoViews(db: Db, videoIds: readonly string[], referenceIds: readonly string[]): Promise<{ byId: VideoViewRow[]; byReference: VideoViewRow[] }> {
+  const [byId, byReference] = await Promise.all([
+    videoIds.length === 0 ? [] : viewBase(db).where('videos.video_id', 'in', videoIds).execute(),
+    referenceIds.length === 0 ? [] : viewBase(db).where('videos.reference_id', 'in', referenceIds).execute(),
+  ]);
+  return { byId, byReference };
+}
 
 export async function findVideo(db: Db, videoId: string): Promise<VideoRow | undefined> {
   const [row] = await findVideoQuery(db, videoId);
@@ -48,7 +85,7 @@ export interface VideoListFilter {
 }
 
 function filtered(db: Db, f: VideoListFilter) {
-  let q = base(db);
+  let q = viewBase(db);
   if (f.statuses?.length) q = q.where('videos.status', 'in', f.statuses);
   if (f.cateId !== undefined) q = q.where('videos.cate_id', '=', f.cateId);
   if (f.startMs !== undefined) q = q.where('videos.created_at_ms', '>=', f.startMs);
@@ -62,7 +99,7 @@ export async function listVideos(
   db: Db,
   f: VideoListFilter,
   page: { offset: number; limit: number; ascending: boolean },
-): Promise<{ total: number; rows: VideoRow[] }> {
+): Promise<{ total: number; rows: VideoViewRow[] }> {
   const dir = page.ascending ? 'asc' : 'desc';
   const rows = await filtered(db, f)
     .orderBy('videos.created_at_ms', dir)

@@ -2,7 +2,7 @@
 // GetVideoInfo wraps Snapshots as {Snapshot:[…]}, GetVideoInfos uses a plain array, GetVideoList
 // wraps both the list and the snapshots. Absent values are omitted, as the service does.
 import { isoSeconds } from '../domain/time.js';
-import type { VideoRow } from './video.repository.js';
+import type { VideoViewRow } from './video.repository.js';
 
 /** Turns a stored URL reference (an external URL, or `blob:<key>` for our own store) into a URL. */
 export type UrlRenderer = (stored: string) => string;
@@ -29,10 +29,10 @@ export interface VideoView {
   ReferenceId?: string;
 }
 
-export const snapshotUrls = (row: VideoRow, url: UrlRenderer): string[] =>
+export const snapshotUrls = (row: VideoViewRow, url: UrlRenderer): string[] =>
   (JSON.parse(row.snapshots) as string[]).map(url);
 
-export function videoView(row: VideoRow, url: UrlRenderer): VideoView {
+export function videoView(row: VideoViewRow, url: UrlRenderer): VideoView {
   const v: VideoView = {
     VideoId: row.video_id,
     Title: row.title,
@@ -58,7 +58,7 @@ export function videoView(row: VideoRow, url: UrlRenderer): VideoView {
 }
 
 /** GetVideoInfo: adds RegionId and AuditStatus; Snapshots wrapped. */
-export const videoInfoView = (row: VideoRow, url: UrlRenderer, regionId: string) => ({
+export const videoInfoView = (row: VideoViewRow, url: UrlRenderer, regionId: string) => ({
   ...videoView(row, url),
   RegionId: regionId,
   AuditStatus: row.status === 'Blocked' ? 'Blocked' : 'Normal',
@@ -66,7 +66,7 @@ export const videoInfoView = (row: VideoRow, url: UrlRenderer, regionId: string)
 });
 
 /** GetVideoInfos: plain Snapshots array. */
-export const videoInfosItemView = (row: VideoRow, url: UrlRenderer) => ({ ...videoView(row, url), Snapshots: snapshotUrls(row, url) });
+export const videoInfosItemView = (row: VideoViewRow, url: UrlRenderer) => ({ ...videoView(row, url), Snapshots: snapshotUrls(row, url) });
 
 /** GetVideoList: wrapped Snapshots. */
-export const videoListItemView = (row: VideoRow, url: UrlRenderer) => ({ ...videoView(row, url), Snapshots: { Snapshot: snapshotUrls(row, url) } });
+export const videoListItemView = (row: VideoViewRow, url: UrlRenderer) => ({ ...videoView(row, url), Snapshots: { Snapshot: snapshotUrls(row, url) } });
