@@ -15,7 +15,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Pool } from 'undici';
 import { isPostgresUrl, openStore } from '../src/store/db.js';
+import { newMediaId } from '../src/domain/ids.js';
 import { seedVideo } from '../test/helpers/seed.js';
+import { analysedVideoColumns } from './lib/analysed-video.js';
 import { type Child, freePort, spawnNode, startScriptNodeFlags } from './lib/child.js';
 import { createCleanup } from './lib/cleanup.js';
 import { runBench } from './lib/bench-main.js';
@@ -263,7 +265,8 @@ async function setUp(opts: Options): Promise<Setup> {
   const dataDir = join(tmp, 'data');
   const openvod = await startOpenvod(dataDir, opts);
   const store = openStore({ databaseUrl, dataDir });
-  const video = await seedVideo(store.db).finally(() => store.close());
+  const videoId = newMediaId();
+  const video = await seedVideo(store.db, { video_id: videoId, ...analysedVideoColumns(videoId) }).finally(() => store.close());
 
   const check = answerCheck(video.video_id);
   const first = await fetch(`${openvod.origin}${signedGetVideoInfoPath(CREDENTIALS, video.video_id)}`);
