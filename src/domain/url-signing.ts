@@ -14,7 +14,8 @@
 // CDN docs allow, so the same URLs also verify on a real Alibaba CDN with our key and TTL.
 // A URL signed with ts = now (no expiresAtS) simply lives for TTL.
 
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { hashHex } from './hash-hex.js';
 
 /** When the URL was "generated" (ts itself), or when it must stop working under `ttlS`. */
 export type TypeATime =
@@ -50,7 +51,7 @@ export interface VerifyTypeAInput {
 // rand and uid are `-`-separated fields, so they may not contain `-`; we also keep them URL-safe.
 const FIELD = /^[A-Za-z0-9._~]+$/;
 
-const md5Hex = (s: string): string => createHash('md5').update(s, 'utf8').digest('hex');
+const md5Hex = (s: string): string => hashHex('md5', s);
 
 const hashInput = (path: string, ts: number, rand: string, uid: string, key: string): string =>
   `${path}-${ts}-${rand}-${uid}-${key}`;

@@ -2,7 +2,7 @@
 // Stored references look like `blob:<key>`; anything else is an external URL shown as given.
 import type { ServiceDeps } from '../api/rpc/action.js';
 import { DEFAULT_STORAGE_LOCATION } from '../domain/storage.js';
-import { appendAuthKey } from '../domain/url-signing.js';
+import { appendAuthKey, signTypeA } from '../domain/url-signing.js';
 import type { UrlRenderer } from '../videos/video.view.js';
 
 export const MEDIA_ROUTE_PREFIX = '/media/';
@@ -30,13 +30,56 @@ export function signedMediaUrl(deps: UrlDeps, key: string, nowMs: number, authTi
 /** A signed URL for an object of any storage (a media's source: its StorageLocation and key). */
 export function signedObjectUrl(deps: UrlDeps, location: string, key: string, nowMs: number, authTimeoutS?: number): string {
   const ttlS = deps.config.playback.authTtlS;
-  const expiresAtS = Math.floor(nowMs / 1000) + (authTimeoutS ?? ttlS);
-  return appendAuthKey(`${deps.config.publicUrl}${objectPath(location, key)}`, { key: deps.playbackKey, expiresAtS, ttlS });
+  const signing = { key: deps.playbackKey, expiresAtS: Math.floor(nowMs / 1000) + (authTimeoutS ?? ttlS), ttlS };
+  const path = objectPath(location, key);
+  const base = canonicalBase(deps.config.publicUrl);
+  if (base === undefined || hasDotSegment(location, key)) return appendAuthKey(`${deps.config.publicUrl}${path}`, signing);
+  // What appendAuthKey would return, without parsing the URL again: the base is in WHATWG form,
+  // and `path` is made of encodeURIComponent's output, which WHATWG serialisation leaves as it is
+  // (none of its characters is in the path percent-encode set) unless a segment is `.` or `..`
+  // (resolved away; those keys take the slow path above). playback-urls.test.ts compares both.
+  const signedPath = base.path + path;
+  return `${base.origin}${signedPath}?auth_key=${signTypeA({ ...signing, path: signedPath })}`;
 }
 
+interface CanonicalBase {
+  readonly origin: string;
+  /** The public URL's path without its trailing `/` (`''` at the root). */
+  readonly path: string;
+}
+
+let lastBase: { publicUrl: string; base: CanonicalBase | undefined } | undefined;
+
+/** `publicUrl` as `new URL` serialises it, or undefined when it has parts a plain join could get wrong. */
+function canonicalBase(publicUrl: string): CanonicalBase | undefined {
+  if (lastBase?.publicUrl === publicUrl) return lastBase.base;
+  let base: CanonicalBase | undefined;
+  try {
+    const u = new URL(publicUrl);
+    const plain = (u.protocol === 'http:' || u.protocol === 'https:') && u.username === '' && u.password === '' && u.search === '' && u.hash === '' && !publicUrl.endsWith('?') && !publicUrl.endsWith('#');
+    base = plain ? { origin: u.origin, path: u.pathname.replace(/\/$/, '') } : undefined;
+  } catch {
+    base = undefined;
+  }
+  lastBase = { publicUrl, base };
+  return base;
+}
+
+const DOT_SEGMENT = /(^|\/)\.\.?(\/|$)/;
+const hasDotSegment = (location: string, key: string): boolean =>
+  DOT_SEGMENT.test(key) || (location !== DEFAULT_STORAGE_LOCATION && (location === '.' || location === '..'));
+
+/**
+ * Renders stored references for one answer. A reference that appears twice in it (a cover that is
+ * also the first snapshot) is signed once.
+ */
 export function storedUrlRenderer(deps: UrlDeps, nowMs: number, authTimeoutS?: number): UrlRenderer {
+  let last: { stored: string; url: string } | undefined;
   return (stored) => {
+    if (last?.stored === stored) return last.url;
     const key = blobKeyOf(stored);
-    return key === undefined ? stored : signedMediaUrl(deps, key, nowMs, authTimeoutS);
+    const url = key === undefined ? stored : signedMediaUrl(deps, key, nowMs, authTimeoutS);
+    last = { stored, url };
+    return url;
   };
 }
