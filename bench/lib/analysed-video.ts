@@ -1,46 +1,46 @@
 // A video row as the analysis leaves it, for benches that read videos: a 10-minute 720p H.264/AAC
 // MP4, its `media_info` the normalised ffprobe output of such a file (≈ 1.5 KiB of JSON), so a read
 // moves what a real one does. Typed against MediaInfo, so it follows that type's changes.
-import type { MediaInfo } from '../../src/media/media-info.js';
+import type { MediaInfo, VideoStreamInfo } from '../../src/media/media-info.js';
 import type { VideoTable } from '../../src/store/schema.js';
+
+const VIDEO_STREAM: VideoStreamInfo = {
+  index: 0,
+  codecName: 'h264',
+  codecLongName: 'H.264 / AVC / MPEG-4 AVC / MPEG-4 part 10',
+  profile: 'High',
+  codecTimeBase: '1/25',
+  codecTagString: 'avc1',
+  codecTag: '0x31637661',
+  width: 1280,
+  height: 720,
+  hasBFrames: 2,
+  sar: '1:1',
+  dar: '16:9',
+  pixFmt: 'yuv420p',
+  level: 31,
+  fps: 25,
+  avgFps: 25,
+  timebase: '1/12800',
+  startTimeS: 0,
+  durationS: 600.04,
+  numFrames: 15001,
+  lang: 'und',
+  rotate: 0,
+  bitrateKbps: 1126.4,
+  hdrType: 'SDR',
+  bitDepth: 8,
+  colorTransfer: undefined,
+};
 
 const MEDIA_INFO: MediaInfo = {
   formatName: 'mov,mp4,m4a,3gp,3g2,mj2',
   formatLongName: 'QuickTime / MOV',
   majorBrand: 'isom',
   durationS: 600.04,
-  sizeBytes: 94371840,
+  sizeBytes: 94_371_840,
   bitrateKbps: 1258.2,
-  videoStreams: [
-    {
-      index: 0,
-      codecName: 'h264',
-      codecLongName: 'H.264 / AVC / MPEG-4 AVC / MPEG-4 part 10',
-      profile: 'High',
-      codecTimeBase: '1/25',
-      codecTagString: 'avc1',
-      codecTag: '0x31637661',
-      width: 1280,
-      height: 720,
-      hasBFrames: 2,
-      sar: '1:1',
-      dar: '16:9',
-      pixFmt: 'yuv420p',
-      level: 31,
-      fps: 25,
-      avgFps: 25,
-      timebase: '1/12800',
-      startTimeS: 0,
-      durationS: 600.04,
-      numFrames: 15001,
-      lang: 'und',
-      rotate: 0,
-      bitrateKbps: 1126.4,
-      hdrType: 'SDR',
-      bitDepth: 8,
-      colorTransfer: undefined
-    }
-  ],
+  videoStreams: [VIDEO_STREAM],
   audioStreams: [
     {
       index: 1,
@@ -61,34 +61,7 @@ const MEDIA_INFO: MediaInfo = {
       lang: 'und'
     }
   ],
-  mainVideo: {
-    index: 0,
-    codecName: 'h264',
-    codecLongName: 'H.264 / AVC / MPEG-4 AVC / MPEG-4 part 10',
-    profile: 'High',
-    codecTimeBase: '1/25',
-    codecTagString: 'avc1',
-    codecTag: '0x31637661',
-    width: 1280,
-    height: 720,
-    hasBFrames: 2,
-    sar: '1:1',
-    dar: '16:9',
-    pixFmt: 'yuv420p',
-    level: 31,
-    fps: 25,
-    avgFps: 25,
-    timebase: '1/12800',
-    startTimeS: 0,
-    durationS: 600.04,
-    numFrames: 15001,
-    lang: 'und',
-    rotate: 0,
-    bitrateKbps: 1126.4,
-    hdrType: 'SDR',
-    bitDepth: 8,
-      colorTransfer: undefined
-  },
+  mainVideo: VIDEO_STREAM,
   width: 1280,
   height: 720,
   rotate: 0,
