@@ -1,11 +1,13 @@
-// A local file, uploaded with ali-oss's multipartUpload and a checkpoint persisted after every
+// A local file, uploaded in parts (ali-oss's uploadPart) with a checkpoint persisted after every
 // part. A later call for the same file (same path, size and mtime) continues the same VideoId,
 // address and uploadId: it asks RefreshUploadVideo for a fresh credential, asks the endpoint
 // which parts it already holds (ListParts, so a part finished just before a kill is not sent
 // again), and sends only the others.
+import { createReadStream, type ReadStream } from 'node:fs';
 import type OSS from 'ali-oss';
 import type { CheckpointStore, FileCheckpoint, MultipartState } from './checkpoint-store.js';
-import { isOssCancel, ossFailure, UploadError } from './upload.errors.js';
+import { sendPart } from './part-send.js';
+import { ossFailure, UploadError } from './upload.errors.js';
 import type { SdkLogger } from './uploader.types.js';
 
 export interface FileTransfer {
@@ -60,37 +62,89 @@ export async function reconcileParts(client: OSS, m: MultipartState): Promise<bo
   }
 }
 
+/** Bytes read from the file at a time while a part is sent (fs streams read 64 KiB by default). */
+const READ_CHUNK_BYTES = 1024 * 1024;
+/** OSS allows 10,000 parts: a larger file gets larger parts (as ali-oss's multipartUpload does). */
+const MAX_PARTS = 10_000;
+/** Below this a file goes in one PutObject, as ali-oss's multipartUpload sends it. */
+const MIN_MULTIPART_BYTES = 100 * 1024;
+
+export const filePartSize = (fileSize: number, partSize: number): number => Math.max(partSize, Math.ceil(fileSize / MAX_PARTS));
+
+/**
+ * Sends the file: one PutObject when it is small, else the parts the checkpoint does not hold yet
+ * (a multipart upload is started, and checkpointed, first), `parallel` at a time, then
+ * CompleteMultipartUpload. The checkpoint is saved after every acknowledged part. Each part is
+ * read from the file in 1 MiB reads and sent with ali-oss's `uploadPart`; ali-oss's own
+ * `multipartUpload` reads 64 KiB at a time into fresh buffers, which cost the uploader a fifth of
+ * its CPU in page faults (bench/upload: 132–157 → 177–179 MiB/s). On abort nothing is waited
+ * for: the files being read are closed (their requests fail), and a part already sent and
+ * awaiting its answer is found by ListParts on the next run. A failed part (after its retries)
+ * fails the upload with the checkpoint kept, so a later call resumes.
+ */
 export async function transferFile(t: FileTransfer): Promise<void> {
   const cp = t.checkpoint;
-  if (t.signal?.aborted) throw new UploadError('Upload.Aborted', 'upload aborted', { cause: t.signal.reason });
-  // ali-oss's cancel() stops further parts and destroys file streams still being read, but a part
-  // already sent and awaiting its answer cannot be cancelled: the call rejects at once instead, and
-  // such a part, if it completes, is found by ListParts on the next run.
-  let onAbort = (): void => undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = (): void => {
-      t.client.cancel();
-      reject(new UploadError('Upload.Aborted', 'upload aborted; run it again to resume', { cause: t.signal?.reason }));
-    };
-  });
-  aborted.catch(() => undefined);
+  const abortError = (): UploadError => new UploadError('Upload.Aborted', 'upload aborted; run it again to resume', { cause: t.signal?.reason });
+  if (t.signal?.aborted) throw abortError();
+  const name = cp.address.FileName;
+  if (cp.multipart === undefined && t.size < MIN_MULTIPART_BYTES) {
+    await t.client.put(name, t.path).catch((e: unknown) => Promise.reject(t.signal?.aborted ? abortError() : ossFailure(e, 'PutObject')));
+    return;
+  }
+  if (cp.multipart === undefined) {
+    const init = await t.client.initMultipartUpload(name).catch((e: unknown) => Promise.reject(ossFailure(e, 'InitiateMultipartUpload')));
+    cp.multipart = { name, fileSize: t.size, partSize: filePartSize(t.size, t.partSize), uploadId: init.uploadId, doneParts: [] };
+    await t.store?.save(cp);
+  }
+  const m = cp.multipart;
+  const target = { client: t.client, name: m.name, uploadId: m.uploadId, signal: t.signal, log: t.log };
+  const done = new Set(m.doneParts.map((p) => p.number));
+  const todo: number[] = [];
+  for (let n = 1; (n - 1) * m.partSize < m.fileSize; n++) if (!done.has(n)) todo.push(n);
+
+  const reading = new Set<ReadStream>();
+  let failure: unknown;
+  let wake = (): void => undefined;
+  const abortedWait = new Promise<void>((resolve) => (wake = resolve));
+  const onAbort = (): void => {
+    failure ??= abortError();
+    for (const r of reading) r.destroy();
+    wake();
+  };
   t.signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    await Promise.race([aborted, t.client.multipartUpload(cp.address.FileName, t.path, {
-      partSize: cp.multipart?.partSize ?? t.partSize,
-      parallel: t.parallel,
-      checkpoint: cp.multipart ? { ...cp.multipart, file: t.path } : undefined,
-      progress: async (_fraction: number, cpt?: OSS.Checkpoint) => {
-        if (!cpt?.uploadId) return;
-        cp.multipart = { name: cpt.name, fileSize: cpt.fileSize, partSize: cpt.partSize, uploadId: cpt.uploadId, doneParts: [...cpt.doneParts] };
+  /** A fresh stream of part n's bytes for each attempt; every one is closed when the part settles. */
+  const partBody = (n: number, opened: ReadStream[]) => (): ReadStream => {
+    const start = (n - 1) * m.partSize;
+    const r = createReadStream(t.path, { start, end: start + partBytes(m.fileSize, m.partSize, n) - 1, highWaterMark: READ_CHUNK_BYTES });
+    opened.push(r);
+    reading.add(r);
+    r.once('close', () => reading.delete(r));
+    return r;
+  };
+  const worker = async (): Promise<void> => {
+    for (let n = todo.shift(); n !== undefined && failure === undefined; n = todo.shift()) {
+      const opened: ReadStream[] = [];
+      try {
+        const etag = await sendPart(target, n, partBytes(m.fileSize, m.partSize, n), partBody(n, opened));
+        if (failure !== undefined) return;
+        m.doneParts.push({ number: n, etag });
         await t.store?.save(cp);
-        t.onAcked(ackedBytes(cp.multipart));
-      },
-    })]);
-  } catch (e) {
-    if (e instanceof UploadError) throw e;
-    if (t.signal?.aborted || isOssCancel(e)) throw new UploadError('Upload.Aborted', 'upload aborted; run it again to resume', { cause: e });
-    throw ossFailure(e, 'multipart upload');
+        t.onAcked(ackedBytes(m));
+      } catch (e) {
+        failure ??= e;
+      } finally {
+        for (const r of opened) r.destroy();
+      }
+    }
+  };
+  try {
+    const workers = Promise.all(Array.from({ length: Math.max(1, Math.min(t.parallel, todo.length)) }, worker));
+    // On abort the parts in flight are not waited for: their answers cannot be called back.
+    await Promise.race([workers, abortedWait]);
+    if (t.signal?.aborted) throw abortError();
+    if (failure !== undefined) throw failure instanceof UploadError ? failure : ossFailure(failure, 'multipart upload');
+    const parts = [...m.doneParts].sort((a, b) => a.number - b.number);
+    await t.client.completeMultipartUpload(m.name, m.uploadId, parts).catch((e: unknown) => Promise.reject(ossFailure(e, 'CompleteMultipartUpload')));
   } finally {
     t.signal?.removeEventListener('abort', onAbort);
   }

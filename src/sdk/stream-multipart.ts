@@ -7,8 +7,8 @@
 // upload.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type OSS from 'ali-oss';
+import { sendPart } from './part-send.js';
 import { UploadError, ossFailure } from './upload.errors.js';
 import type { SdkLogger } from './uploader.types.js';
 
@@ -59,30 +59,10 @@ class PartCutter {
 
 interface Part { chunks: readonly Buffer[]; size: number }
 
-const retryable = (e: UploadError): boolean => e.httpStatus === undefined || e.httpStatus <= 0 || e.httpStatus >= 500 || e.httpStatus === 408 || e.httpStatus === 429;
-
-async function sendPart(o: StreamPartsOptions, uploadId: string, n: number, part: Part): Promise<string> {
-  const attempts = o.partAttempts ?? 3;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      // ali-oss sends a readable stream as it is (Content-Length = end - start).
-      const body = Readable.from(part.chunks, { objectMode: false });
-      const r = await o.client.uploadPart(o.name, uploadId, n, body, 0, part.size);
-      const etag = r.etag || (r.res.headers as Record<string, string | undefined>).etag;
-      if (!etag) throw new UploadError('Upload.TransferFailed', `part ${n}: no ETag in the answer`);
-      return etag;
-    } catch (e) {
-      const err = ossFailure(e, `part ${n}`);
-      if (attempt >= attempts || !retryable(err) || o.signal?.aborted) throw err;
-      o.log?.warn({ part: n, attempt, code: err.ossCode ?? err.code }, 'part failed; retrying');
-      await sleep(250 * 2 ** attempt);
-    }
-  }
-}
-
 export async function uploadStreamParts(o: StreamPartsOptions): Promise<{ size: number; md5: string }> {
   const init = await o.client.initMultipartUpload(o.name).catch((e: unknown) => Promise.reject(ossFailure(e, 'InitiateMultipartUpload')));
   const uploadId = init.uploadId;
+  const target = { client: o.client, name: o.name, uploadId, signal: o.signal, log: o.log, attempts: o.partAttempts };
   const hash = createHash('md5');
   const pending = new PartCutter();
   const inflight = new Set<Promise<void>>();
@@ -105,7 +85,7 @@ export async function uploadStreamParts(o: StreamPartsOptions): Promise<{ size: 
     while (inflight.size >= o.parallel) await Promise.race(inflight);
     check();
     const n = ++partNo;
-    const p: Promise<void> = sendPart(o, uploadId, n, part).then(
+    const p: Promise<void> = sendPart(target, n, part.size, () => Readable.from(part.chunks, { objectMode: false })).then(
       (etag) => {
         done.push({ number: n, etag });
         acked += part.size;

@@ -24,9 +24,7 @@ export class UploadError extends Error {
 }
 
 /** ali-oss rejects with plain objects or Errors carrying `name`/`code`/`status`. */
-interface OssFailure { name?: unknown; code?: unknown; status?: unknown; message?: unknown }
-
-export const isOssCancel = (e: unknown): boolean => typeof e === 'object' && e !== null && (e as OssFailure).name === 'cancel';
+interface OssFailure { code?: unknown; status?: unknown; message?: unknown }
 
 export function ossFailure(e: unknown, what: string): UploadError {
   if (e instanceof UploadError) return e;

@@ -15,6 +15,11 @@ export interface PartCountingProxy {
   parts: PartRecord[];
   held: number;
   holdAfter: number | undefined;
+  /**
+   * Part numbers whose next UploadPart is answered 503 (an OSS XML error) without reaching the
+   * server, once each; recorded with status 503.
+   */
+  failOnce: Set<number>;
   /** Drops held requests and forgets the records. */
   reset(): void;
   /**
@@ -36,13 +41,14 @@ export async function startPartCountingProxy(): Promise<PartCountingProxy> {
     for (const wake of idleWaiters.splice(0)) wake();
   };
   const proxy: PartCountingProxy = {
-    url: '', port: 0, parts: [], held: 0, holdAfter: undefined,
+    url: '', port: 0, parts: [], held: 0, holdAfter: undefined, failOnce: new Set(),
     setTarget: (p) => (target = p),
     reset() {
       for (const res of heldRequests.splice(0)) res.destroy();
       proxy.held = 0;
       proxy.parts = [];
       proxy.holdAfter = undefined;
+      proxy.failOnce.clear();
     },
     idle: () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve))),
     close: () => new Promise<void>((resolve) => {
@@ -57,6 +63,15 @@ export async function startPartCountingProxy(): Promise<PartCountingProxy> {
     if (partNumber !== undefined && proxy.holdAfter !== undefined && proxy.parts.filter((p) => p.status === 200).length >= proxy.holdAfter) {
       proxy.held += 1;
       heldRequests.push(res);
+      return;
+    }
+    if (partNumber !== undefined && proxy.failOnce.delete(partNumber)) {
+      proxy.parts.push({ partNumber, status: 503 });
+      req.resume();
+      req.once('end', () => {
+        res.writeHead(503, { 'content-type': 'application/xml', 'x-oss-request-id': 'proxy-injected' });
+        res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>ServiceUnavailable</Code><Message>injected by the test proxy</Message><RequestId>proxy-injected</RequestId></Error>');
+      });
       return;
     }
     let done = partNumber === undefined;

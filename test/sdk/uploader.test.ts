@@ -141,7 +141,7 @@ describe('SDK uploader', () => {
       (e: unknown) => e instanceof UploadError && e.code === 'Upload.SourceFailed' && e.httpStatus === 404);
   });
 
-  test('an aborted file upload rejects with Upload.Aborted and keeps its checkpoint', async () => {
+  test('an aborted file upload rejects with Upload.Aborted and keeps its checkpoint; the next call sends only the other parts', async () => {
     const dir = join(work, 'cp-abort');
     const uploader = createUploader({ endpoint: proxy.url, ...keys, partSize: 1024 * 1024, parallel: 1, checkpointDir: dir });
     const controller = new AbortController();
@@ -153,6 +153,27 @@ describe('SDK uploader', () => {
     await assert.rejects(p, (e: unknown) => e instanceof UploadError && e.code === 'Upload.Aborted');
     proxy.reset();
     assert.equal(readdirSync(dir).filter((f) => f.endsWith('.json')).length, 1);
+
+    const r = await createUploader({ endpoint: proxy.url, ...keys, partSize: 1024 * 1024, parallel: 2, checkpointDir: dir }).uploadFile(bigPath, { title: 'aborted' });
+    assert.equal(r.resumed, true);
+    const sent = proxy.parts.filter((q) => q.status === 200).map((q) => q.partNumber).sort((a, b) => a - b);
+    const parts = Math.ceil(statSync(bigPath).size / (1024 * 1024));
+    assert.deepEqual(sent, Array.from({ length: parts - 2 }, (_, i) => i + 3), 'parts 1 and 2 were acknowledged before the abort');
+    await settledNormal(r.videoId);
+    assert.equal(await storedMd5(r.videoId), md5File(bigPath));
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
+  test('a file part answered 503 is sent again, and the upload ends Normal with identical bytes', async () => {
+    const uploader = createUploader({ endpoint: proxy.url, ...keys, partSize: 2 * 1024 * 1024, parallel: 3 });
+    proxy.reset();
+    proxy.failOnce = new Set([2, 5]);
+    const r = await uploader.uploadFile(bigPath, { title: 'part retried' });
+    const parts = Math.ceil(statSync(bigPath).size / (2 * 1024 * 1024));
+    for (const n of [2, 5]) assert.deepEqual(proxy.parts.filter((q) => q.partNumber === n).map((q) => q.status), [503, 200], `part ${n}`);
+    assert.equal(proxy.parts.filter((q) => q.status === 200).length, parts);
+    await settledNormal(r.videoId);
+    assert.equal(await storedMd5(r.videoId), md5File(bigPath));
   });
 });
 
