@@ -66,8 +66,7 @@ function canonicalBase(publicUrl: string): CanonicalBase | undefined {
 }
 
 const DOT_SEGMENT = /(^|\/)\.\.?(\/|$)/;
-const hasDotSegment = (location: string, key: string): boolean =>
-  DOT_SEGMENT.test(key) || (location !== DEFAULT_STORAGE_LOCATION && (location === '.' || location === '..'));
+const hasDotSegment = (location: string, key: string): boolean => DOT_SEGMENT.test(key) || location === '.' || location === '..';
 
 /**
  * Renders stored references for one answer. A reference that appears twice in it (a cover that is
