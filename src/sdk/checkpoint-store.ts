@@ -1,5 +1,5 @@
 // File upload checkpoints on disk: one JSON file per (endpoint, source path, size, mtime),
-// holding the VideoId, the upload address and ali-oss's multipart checkpoint (uploadId, part
+// holding the VideoId, the upload address and the multipart state (uploadId, part
 // size, finished parts with their ETags). Written atomically (temp file + rename) and serially,
 // so a process killed at any instant leaves the previous or the next version, never a torn one.
 // Credentials are never written: a resumed upload asks RefreshUploadVideo for a new one.
