@@ -13,9 +13,9 @@
 // - Keyed by a 64-bit integer, the first 8 bytes of SHA-256(access key, nonce), not by the two
 //   strings: random keys dirty one B-tree page each whatever their size, but integer keys make
 //   the table several times smaller and comparisons cheaper (record() in batches of 13: 25 → 20
-//   µs a nonce, medians of 8 alternating runs). A new nonce shares its key with one of the n live ones with a chance of
-//   n/2⁶⁴: at a steady 10,000 requests/s (n = 18 million) that happens about once in 57,000
-//   half-hours, three years. A collision refuses one request with SignatureNonceUsed; it never
+//   µs a nonce, medians of 8 alternating runs). A new nonce shares its key with one of the n live
+//   ones with a chance of n/2⁶⁴: at a steady 10,000 requests/s (n = 18 million) that happens
+//   about once in 57,000 half-hours, three years. A collision refuses one request with SignatureNonceUsed; it never
 //   lets a replay through.
 // - On the main thread. A worker thread for these writes was tried: on 2 cores the wake-ups and
 //   postMessage cost the main thread more than the statements it moved away (bench/rpc: 116 →
