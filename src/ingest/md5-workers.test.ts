@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { RING_BYTES, runningMd5 } from './md5-workers.js';
+import { MAX_SHARED_RING_BYTES, RING_BYTES, type RunningMd5, runningMd5, sharedRingBytesInUse } from './md5-workers.js';
 
 const md5 = (...parts: Uint8Array[]): string => {
   const h = createHash('md5');
@@ -78,4 +78,41 @@ test('chunks at every byte offset and of odd sizes, across several turns of the 
   await Promise.all(chunks.map((c) => h.update(c)));
   assert.equal(await h.digest(), md5(...chunks, ...chunks));
   h.forget();
+});
+
+test('past MAX_SHARED_RING_BYTES a hash runs on the calling thread, just as right; a forgotten one makes room again', async () => {
+  const before = sharedRingBytesInUse();
+  const ringBytes = 8 * 1024 * 1024;
+  const onWorkers: RunningMd5[] = [];
+  while (sharedRingBytesInUse() + ringBytes <= MAX_SHARED_RING_BYTES) onWorkers.push(runningMd5({ ringBytes }));
+  assert.ok(onWorkers.every((h) => h.on === 'worker'));
+  assert.equal(sharedRingBytesInUse(), before + onWorkers.length * ringBytes);
+
+  const local = runningMd5({ ringBytes });
+  assert.equal(local.on, 'caller');
+  const a = randomBytes(3 * 1024 * 1024 + 5);
+  const b = randomBytes(77);
+  await local.update(a);
+  assert.equal(await local.digest(), md5(a));
+  await local.update(b);
+  assert.equal(await local.digest(), md5(a, b));
+  local.reset();
+  await local.update(b);
+  assert.equal(await local.digest(), md5(b));
+  local.forget();
+  await assert.rejects(local.digest(), /forgotten/);
+  await assert.rejects(local.update(a), /forgotten/);
+  assert.equal(sharedRingBytesInUse(), before + onWorkers.length * ringBytes, 'a hash on the calling thread holds no ring');
+
+  // The ones on the workers hash as before, and their rings count until they are forgotten.
+  await Promise.all(onWorkers.map((h) => h.update(a)));
+  assert.deepEqual(await Promise.all(onWorkers.map((h) => h.digest())), onWorkers.map(() => md5(a)));
+  onWorkers.pop()?.forget();
+  const again = runningMd5({ ringBytes });
+  assert.equal(again.on, 'worker');
+  await again.update(b);
+  assert.equal(await again.digest(), md5(b));
+  again.forget();
+  for (const h of onWorkers) h.forget();
+  assert.equal(sharedRingBytesInUse(), before);
 });

@@ -9,11 +9,15 @@
 // hashes it and says so, which frees that part. Memory stays at one ring per running hash, whatever
 // the file's size, and nothing is allocated per chunk (transferred buffers piled up in the worker
 // until its garbage collector ran: +120 MiB of RSS on a 512 MiB pull). Rings are reused by later
-// hashes of the same worker. A worker that dies fails every hash it held: their `update` and
-// `digest` reject, and the caller starts that hash again from its bytes.
+// hashes of the same worker. The rings of all open hashes together stay under
+// MAX_SHARED_RING_BYTES: a hash asked for beyond it runs on the calling thread instead, so a
+// crowd of uploads or downloads costs time, never unbounded memory. A worker that dies fails
+// every hash it held: their `update` and `digest` reject, and the caller starts that hash again
+// from its bytes.
 //
 // The worker's code is evaluated from the string below so that it works the same from the sources
 // and from the esbuild bundle.
+import { createHash, type Hash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
@@ -38,10 +42,21 @@ parentPort.on('message', (m) => {
 });
 `;
 
-/** Shared memory per running hash: the bytes given to `update` and not hashed yet. */
+/** Shared memory per running hash by default: the bytes given to `update` and not hashed yet. */
 export const RING_BYTES = 4 * 1024 * 1024;
+/** The rings of every open hash together (ingest's default 16 downloads at RING_BYTES fit). */
+export const MAX_SHARED_RING_BYTES = 64 * 1024 * 1024;
+/** Spare rings a worker keeps for later hashes, at most. */
+const MAX_SPARE_RING_BYTES = 16 * 1024 * 1024;
+
+let sharedRingBytes = 0;
+
+/** Ring bytes held by open hashes right now (for tests). */
+export const sharedRingBytesInUse = (): number => sharedRingBytes;
 
 export interface RunningMd5 {
+  /** Where the bytes are hashed: on a worker thread, or on this one (the rings were all taken). */
+  readonly on: 'worker' | 'caller';
   /**
    * Adds `chunk`. Resolves once it is copied into the hash's ring: until then the caller must
    * leave it unchanged; after, it is the caller's again.
@@ -64,6 +79,7 @@ class HashWorker {
   private readonly hashes = new Map<number, WorkerHash>();
   /** Rings of forgotten hashes. Safe to reuse: this worker reads them in message order. */
   private readonly spareRings: SharedArrayBuffer[] = [];
+  private spareBytes = 0;
   /** Callers waiting on this worker (a digest, or room in a ring): the process stays alive for them. */
   private waiting = 0;
   failure: Error | undefined;
@@ -93,8 +109,10 @@ class HashWorker {
   }
 
   /** Registers a hash; returns its ring. */
-  open(hash: WorkerHash): Uint8Array {
-    const ring = this.spareRings.pop() ?? new SharedArrayBuffer(RING_BYTES);
+  open(hash: WorkerHash, ringBytes: number): Uint8Array {
+    const spare = this.spareRings.findIndex((r) => r.byteLength === ringBytes);
+    const ring = spare === -1 ? new SharedArrayBuffer(ringBytes) : (this.spareRings.splice(spare, 1)[0] as SharedArrayBuffer);
+    if (spare !== -1) this.spareBytes -= ringBytes;
     if (this.failure) hash.fail(this.failure);
     else {
       this.hashes.set(hash.id, hash);
@@ -106,7 +124,9 @@ class HashWorker {
   close(id: number, ring: Uint8Array): void {
     if (!this.hashes.delete(id) || this.failure) return;
     this.worker.postMessage({ type: 'forget', id });
+    if (this.spareBytes + ring.length > MAX_SPARE_RING_BYTES) return;
     this.spareRings.push(ring.buffer as SharedArrayBuffer);
+    this.spareBytes += ring.length;
   }
 
   post(message: Record<string, unknown>): void {
@@ -128,8 +148,11 @@ class HashWorker {
 let nextId = 0;
 
 class WorkerHash implements RunningMd5 {
+  readonly on = 'worker';
   readonly id = ++nextId;
   private readonly ring: Uint8Array;
+  /** Its ring's bytes, counted in sharedRingBytes until the hash fails or is forgotten. */
+  private heldRingBytes: number;
   /** Ring bytes given to the worker and not hashed yet; they end at `writeAt`. */
   private queued = 0;
   private writeAt = 0;
@@ -140,8 +163,10 @@ class WorkerHash implements RunningMd5 {
   /** Updates run one after another: a second caller waits for the first. */
   private updating: Promise<void> = Promise.resolve();
 
-  constructor(private readonly worker: HashWorker) {
-    this.ring = worker.open(this);
+  constructor(private readonly worker: HashWorker, ringBytes: number) {
+    this.heldRingBytes = ringBytes;
+    sharedRingBytes += ringBytes;
+    this.ring = worker.open(this, ringBytes);
   }
 
   update(chunk: Uint8Array): Promise<void> {
@@ -224,6 +249,8 @@ class WorkerHash implements RunningMd5 {
 
   fail(err: Error): void {
     this.failure ??= err;
+    sharedRingBytes -= this.heldRingBytes;
+    this.heldRingBytes = 0;
     this.roomWaiter?.reject(err);
     this.roomWaiter = undefined;
     for (const w of this.digestWaiters.values()) w.reject(err);
@@ -235,13 +262,49 @@ class WorkerHash implements RunningMd5 {
 const POOL_SIZE = Math.max(1, Math.min(4, availableParallelism() - 1));
 const pool: HashWorker[] = [];
 
-/** A new running MD5 on the least busy worker (a dead worker is replaced). */
-export function runningMd5(): RunningMd5 {
+/** Hashes on the calling thread, behind the same interface. */
+class CallerHash implements RunningMd5 {
+  readonly on = 'caller';
+  private hash: Hash = createHash('md5');
+  private forgotten = false;
+
+  update(chunk: Uint8Array): Promise<void> {
+    if (this.forgotten) return Promise.reject(new Error('the MD5 was forgotten'));
+    this.hash.update(chunk);
+    return Promise.resolve();
+  }
+
+  digest(): Promise<string> {
+    if (this.forgotten) return Promise.reject(new Error('the MD5 was forgotten'));
+    return Promise.resolve(this.hash.copy().digest('hex'));
+  }
+
+  reset(): void {
+    this.hash = createHash('md5');
+  }
+
+  forget(): void {
+    this.forgotten = true;
+  }
+}
+
+/** A running MD5 on the calling thread: for bodies too small to be worth a worker's round trips. */
+export const callerMd5 = (): RunningMd5 => new CallerHash();
+
+/**
+ * A new running MD5 on the least busy worker (a dead worker is replaced), with a ring of
+ * `ringBytes` (default RING_BYTES); on the calling thread when the open hashes' rings already
+ * hold MAX_SHARED_RING_BYTES.
+ */
+export function runningMd5(options: { ringBytes?: number } = {}): RunningMd5 {
+  // A multiple of 8, for the aligned copy (see put).
+  const ringBytes = Math.max(8, Math.ceil((options.ringBytes ?? RING_BYTES) / 8) * 8);
+  if (sharedRingBytes + ringBytes > MAX_SHARED_RING_BYTES) return new CallerHash();
   for (let i = pool.length - 1; i >= 0; i--) if (pool[i]?.failure) pool.splice(i, 1);
   let worker = pool.length < POOL_SIZE ? undefined : pool.reduce((a, b) => (b.load < a.load ? b : a));
   if (worker === undefined) {
     worker = new HashWorker();
     pool.push(worker);
   }
-  return new WorkerHash(worker);
+  return new WorkerHash(worker, ringBytes);
 }
