@@ -1,10 +1,11 @@
-// A multipart upload fed from a stream, in bounded memory: bytes are cut into parts of
+// A multipart upload fed from a stream, in bounded memory: bytes are copied into part buffers of
 // `partSize`; at most `parallel` parts are in flight, and while they are, the source is not read
-// (backpressure), so memory stays near (parallel + 1) × partSize whatever the stream's length.
-// A part is the list of the source's own chunks (a chunk that straddles two parts is shared as
-// two views): no byte is copied on the way, and each attempt at a part streams the same list
-// again. A stream cannot be rewound, so there is no checkpoint: a failure aborts the multipart
-// upload.
+// (backpressure). The part buffers are reused — parallel + 1 of them whatever the stream's
+// length — and the source's chunks are let go as soon as they are copied: holding them until
+// their part was acknowledged kept them alive long enough to reach V8's old generation, where
+// only a full collection frees them, and the uploader's peak RSS on a 2 GiB stream spread from
+// 163 to 208 MiB (bench/upload). Each attempt at a part sends the same buffer again. A stream
+// cannot be rewound, so there is no checkpoint: a failure aborts the multipart upload.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type OSS from 'ali-oss';
@@ -25,46 +26,27 @@ export interface StreamPartsOptions {
   partAttempts?: number;
 }
 
-/** The source's chunks not yet sent, cut into parts without copying. */
-class PartCutter {
-  private chunks: Buffer[] = [];
-  bytes = 0;
-  push(chunk: Uint8Array): void {
-    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (b.length === 0) return;
-    this.chunks.push(b);
-    this.bytes += b.length;
+/** Part buffers, reused once their part is acknowledged (or the upload has failed). */
+class PartBuffers {
+  private readonly free: Buffer[] = [];
+  constructor(private readonly size: number) {}
+  take(): Buffer {
+    return this.free.pop() ?? Buffer.allocUnsafe(this.size);
   }
-  /** The first `n` bytes (all when fewer), as views of the chunks. */
-  take(n: number): Part {
-    const out: Buffer[] = [];
-    let size = 0;
-    while (size < n && this.chunks.length > 0) {
-      const c = this.chunks[0] as Buffer;
-      const want = n - size;
-      if (c.length <= want) {
-        out.push(c);
-        this.chunks.shift();
-        size += c.length;
-      } else {
-        out.push(c.subarray(0, want));
-        this.chunks[0] = c.subarray(want);
-        size += want;
-      }
-    }
-    this.bytes -= size;
-    return { chunks: out, size };
+  give(b: Buffer): void {
+    this.free.push(b);
   }
 }
-
-interface Part { chunks: readonly Buffer[]; size: number }
 
 export async function uploadStreamParts(o: StreamPartsOptions): Promise<{ size: number; md5: string }> {
   const init = await o.client.initMultipartUpload(o.name).catch((e: unknown) => Promise.reject(ossFailure(e, 'InitiateMultipartUpload')));
   const uploadId = init.uploadId;
   const target = { client: o.client, name: o.name, uploadId, signal: o.signal, log: o.log, attempts: o.partAttempts };
   const hash = createHash('md5');
-  const pending = new PartCutter();
+  const buffers = new PartBuffers(o.partSize);
+  /** The part being filled, taken when its first byte arrives. */
+  let filling: Buffer | undefined;
+  let filled = 0;
   const inflight = new Set<Promise<void>>();
   const done: Array<{ number: number; etag: string }> = [];
   let failure: unknown;
@@ -81,34 +63,52 @@ export async function uploadStreamParts(o: StreamPartsOptions): Promise<{ size: 
     if (o.signal?.aborted) throw new UploadError('Upload.Aborted', 'upload aborted', { cause: o.signal.reason });
     if (failure !== undefined) throw failure;
   };
-  const dispatch = async (part: Part): Promise<void> => {
-    while (inflight.size >= o.parallel) await Promise.race(inflight);
+  /** Sends the first `filled` bytes of `buffer` as the next part; returns once another may be sent. */
+  const dispatch = async (buffer: Buffer): Promise<void> => {
     check();
+    const size = filled;
+    filling = undefined;
+    filled = 0;
+    const body = buffer.subarray(0, size);
     const n = ++partNo;
-    const p: Promise<void> = sendPart(target, n, part.size, () => Readable.from(part.chunks, { objectMode: false })).then(
+    const p: Promise<void> = sendPart(target, n, size, () => Readable.from([body], { objectMode: false })).then(
       (etag) => {
         done.push({ number: n, etag });
-        acked += part.size;
+        acked += size;
         o.onAcked(acked);
       },
       (e: unknown) => {
         failure ??= e;
       },
-    ).finally(() => inflight.delete(p));
+    ).finally(() => {
+      inflight.delete(p);
+      buffers.give(buffer);
+    });
     inflight.add(p);
+    while (inflight.size >= o.parallel) await Promise.race(inflight);
+    check();
   };
 
   try {
     try {
-      for await (const chunk of o.source) {
+      for await (const raw of o.source) {
         check();
+        // A Readable with an encoding set yields strings, whose bytes may not be the source's.
+        if (!(raw instanceof Uint8Array)) throw new UploadError('Upload.InvalidSource', 'the stream must yield bytes (Buffer or Uint8Array), not strings: do not set an encoding on it');
+        const chunk: Uint8Array = raw;
         hash.update(chunk);
         total += chunk.byteLength;
         if (o.declaredSize !== undefined && total > o.declaredSize) {
           throw new UploadError('Upload.SizeMismatch', `the stream is longer than the declared ${o.declaredSize} bytes`);
         }
-        pending.push(chunk);
-        while (pending.bytes >= o.partSize) await dispatch(pending.take(o.partSize));
+        for (let at = 0; at < chunk.byteLength; ) {
+          const part = (filling ??= buffers.take());
+          const n = Math.min(chunk.byteLength - at, o.partSize - filled);
+          part.set(chunk.subarray(at, at + n), filled);
+          filled += n;
+          at += n;
+          if (filled === o.partSize) await dispatch(part);
+        }
       }
     } catch (e) {
       if (e instanceof UploadError) throw e;
@@ -119,7 +119,7 @@ export async function uploadStreamParts(o: StreamPartsOptions): Promise<{ size: 
     if (o.declaredSize !== undefined && total !== o.declaredSize) {
       throw new UploadError('Upload.SizeMismatch', `the stream ended after ${total} of the declared ${o.declaredSize} bytes`);
     }
-    if (pending.bytes > 0) await dispatch(pending.take(pending.bytes));
+    if (filling !== undefined && filled > 0) await dispatch(filling);
     await Promise.all(inflight);
     check();
     done.sort((a, b) => a.number - b.number);

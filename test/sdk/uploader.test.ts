@@ -116,6 +116,29 @@ describe('SDK uploader', () => {
     assert.equal(await storedMd5(r.videoId), md5File(bigPath));
   });
 
+  test('uploadStream with chunks that straddle parts, many more parts than buffers: identical bytes', async () => {
+    // 300,007-byte chunks never line up with 1 MiB parts, and ~35 parts go through the
+    // parallel + 1 = 4 part buffers, each reused many times.
+    const uploader = createUploader({ endpoint: proxy.url, ...keys, partSize: 1024 * 1024, parallel: 3 });
+    proxy.reset();
+    const size = statSync(bigPath).size;
+    const r = await uploader.uploadStream(createReadStream(bigPath, { highWaterMark: 300_007 }), { fileName: 'noise.mp4', size });
+    assert.equal(r.md5, md5File(bigPath));
+    assert.equal(proxy.parts.length, Math.ceil(size / (1024 * 1024)));
+    await settledNormal(r.videoId);
+    assert.equal(await storedMd5(r.videoId), md5File(bigPath));
+  });
+
+  test('uploadStream refuses a stream that yields strings (an encoding set on it), and sends no part', async () => {
+    const uploader = createUploader({ endpoint: proxy.url, ...keys });
+    proxy.reset();
+    await assert.rejects(
+      uploader.uploadStream(createReadStream(clipPath, { encoding: 'latin1' }), { fileName: 'x.mp4' }),
+      (e: unknown) => e instanceof UploadError && e.code === 'Upload.InvalidSource' && /strings/.test(e.message),
+    );
+    assert.equal(proxy.parts.length, 0);
+  });
+
   test('uploadStream refuses a stream shorter than its declared size', async () => {
     const uploader = createUploader({ endpoint: proxy.url, ...keys });
     await assert.rejects(
