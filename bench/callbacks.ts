@@ -28,13 +28,12 @@ import { VodRpcClient } from '../src/sdk/rpc-client.js';
 import { isPostgresUrl, openStore, type Store } from '../src/store/db.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 import { videoRow } from '../test/helpers/seed.js';
-import { freePort, spawnNode, startScriptNodeFlags } from './lib/child.js';
+import { freePort, openvodServeArgs, spawnNode } from './lib/child.js';
 import { createCleanup } from './lib/cleanup.js';
 import { runBench } from './lib/bench-main.js';
 import { quantile } from './lib/latency.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
-const OPENVOD_BIN = join(ROOT, 'bin/openvod.js');
 const KEY = { accessKeyId: 'LTAIbenchRootKey0001', accessKeySecret: 'benchRootSecret000000000001' };
 interface Options { events: number; videos: number; latencySeconds: number; rate: number; concurrency: number }
 
@@ -164,7 +163,7 @@ async function main(opts: Options): Promise<number> {
   const port = await freePort();
   const configFile = join(dataDir, 'bench.json');
   writeFileSync(configFile, JSON.stringify({ notify: { concurrency: opts.concurrency } }));
-  const child = spawnNode('openvod', [...startScriptNodeFlags(join(ROOT, 'package.json')), OPENVOD_BIN, 'serve', '--data-dir', dataDir, '--port', String(port), '--config', configFile], {
+  const child = spawnNode('openvod', [...openvodServeArgs(ROOT), '--data-dir', dataDir, '--port', String(port), '--config', configFile], {
     ...process.env, OPENVOD_ACCESS_KEY_ID: KEY.accessKeyId, OPENVOD_ACCESS_KEY_SECRET: KEY.accessKeySecret, OPENVOD_LOG_LEVEL: 'warn',
     OPENVOD_ALLOW_PRIVATE_NETWORKS: '1', ...(databaseUrl ? { OPENVOD_DATABASE_URL: databaseUrl } : {}),
   });

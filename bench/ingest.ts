@@ -23,7 +23,7 @@ import { probeMedia } from '../src/media/ffprobe.js';
 import { chooseTool } from '../src/media/ffmpeg-binaries.js';
 import { VodRpcClient } from '../src/sdk/rpc-client.js';
 import { openStore } from '../src/store/db.js';
-import { type Child, freePort, spawnNode, startScriptNodeFlags } from './lib/child.js';
+import { type Child, freePort, openvodServeArgs, spawnNode } from './lib/child.js';
 import { createCleanup } from './lib/cleanup.js';
 import { runBench } from './lib/bench-main.js';
 import { parseProfile, summariseProfile, type TimeWindowUs } from './lib/cpu-profile.js';
@@ -43,7 +43,6 @@ import { jobProblems, submitAll, waitAll } from './lib/vod-ingest.js';
 const LARGE_GOAL = 0.8;
 const RSS_GOAL_BYTES = 200 * MIB;
 const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
-const OPENVOD_BIN = join(ROOT, 'bin/openvod.js');
 const ORIGIN_SERVER = join(ROOT, 'bench/lib/origin-server.ts');
 const CURL_MD5 = join(ROOT, 'bench/lib/curl-md5.sh');
 const KEY = { accessKeyId: 'LTAIbenchRootKey0001', accessKeySecret: 'benchRootSecret000000000001' };
@@ -128,7 +127,7 @@ async function startOpenvod(env: Env, dataDir: string, parallel: number, logs: J
   writeFileSync(configFile, JSON.stringify({ worker: { concurrency: parallel }, ingest: { perHostConcurrency: parallel, globalConcurrency: parallel } }));
   const port = await freePort();
   const profArgs = env.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', env.cpuProfDir];
-  const child = spawnNode('openvod', [...profArgs, ...startScriptNodeFlags(join(ROOT, 'package.json')), OPENVOD_BIN, 'serve', '--data-dir', dataDir, '--port', String(port), '--config', configFile], {
+  const child = spawnNode('openvod', [...profArgs, ...openvodServeArgs(ROOT), '--data-dir', dataDir, '--port', String(port), '--config', configFile], {
     ...process.env,
     OPENVOD_ACCESS_KEY_ID: KEY.accessKeyId,
     OPENVOD_ACCESS_KEY_SECRET: KEY.accessKeySecret,

@@ -30,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { locateTool } from '../src/media/ffmpeg-binaries.js';
 import { VodRpcClient } from '../src/sdk/rpc-client.js';
-import { type Child, freePort, spawnNode, startScriptNodeFlags } from './lib/child.js';
+import { type Child, freePort, openvodServeArgs, spawnNode } from './lib/child.js';
 import { createCleanup } from './lib/cleanup.js';
 import { runBench } from './lib/bench-main.js';
 import { runCurlPool } from './lib/curl-pool.js';
@@ -46,7 +46,6 @@ const GOAL = 0.8;
 /** The migrator's --poll-interval (the bare client polls every 100 ms, 30 jobs at a time). */
 const POLL_S = 0.5;
 const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
-const OPENVOD_BIN = join(ROOT, 'bin/openvod.js');
 const ORIGIN_SERVER = join(ROOT, 'bench/lib/origin-server.ts');
 const KEY = { accessKeyId: 'LTAIbenchRootKey0001', accessKeySecret: 'benchRootSecret000000000001' };
 const USAGE = 'usage: node --import tsx bench/migrate.ts [--quick] [--small-count 10000] [--large-count 20] [--large-mb 100] [--parallel 8] [--max-in-flight 200] [--dir <dir>]';
@@ -99,7 +98,7 @@ async function startServer(env: Env, name: string): Promise<{ child: Child; url:
   const config = join(env.work, `openvod-${name}.json`);
   writeFileSync(config, JSON.stringify({ worker: { concurrency: env.parallel }, ingest: { perHostConcurrency: env.parallel, globalConcurrency: env.parallel } }));
   const port = await freePort();
-  const child = spawnNode(`openvod-${name}`, [...startScriptNodeFlags(join(ROOT, 'package.json')), OPENVOD_BIN, 'serve', '--data-dir', dataDir, '--port', String(port), '--config', config], {
+  const child = spawnNode(`openvod-${name}`, [...openvodServeArgs(ROOT), '--data-dir', dataDir, '--port', String(port), '--config', config], {
     ...process.env, OPENVOD_ACCESS_KEY_ID: KEY.accessKeyId, OPENVOD_ACCESS_KEY_SECRET: KEY.accessKeySecret, OPENVOD_ALLOW_PRIVATE_NETWORKS: '1', OPENVOD_LOG_LEVEL: 'warn',
   });
   cleanup.defer(`stop ${name}`, () => child.stop());

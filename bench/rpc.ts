@@ -18,7 +18,7 @@ import { isPostgresUrl, openStore } from '../src/store/db.js';
 import { newMediaId } from '../src/domain/ids.js';
 import { seedVideo } from '../test/helpers/seed.js';
 import { analysedVideoColumns } from './lib/analysed-video.js';
-import { type Child, freePort, spawnNode, startScriptNodeFlags } from './lib/child.js';
+import { type Child, freePort, openvodServeArgs, spawnNode } from './lib/child.js';
 import { createCleanup } from './lib/cleanup.js';
 import { runBench } from './lib/bench-main.js';
 import { parseProfile, summariseProfile, type TimeWindowUs } from './lib/cpu-profile.js';
@@ -30,7 +30,6 @@ import { type Credentials, SignedRequestQueue, signedGetVideoInfoPath } from './
 
 const GOAL = 0.5;
 const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
-const OPENVOD_BIN = join(ROOT, 'bin/openvod.js');
 const BARE_SERVER = join(ROOT, 'bench/lib/bare-server.ts');
 const CREDENTIALS: Credentials = { accessKeyId: 'LTAIbenchRootKey0001', accessKeySecret: 'benchRootSecret000000000001' };
 /** Pre-signed requests per window are capped (~300 bytes each); beyond it they are signed inline. */
@@ -114,7 +113,7 @@ const abort = new AbortController();
 async function startOpenvod(dataDir: string, opts: Options): Promise<{ child: Child; origin: string }> {
   const port = await freePort();
   const profArgs = opts.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir];
-  const child = spawnNode('openvod', [...profArgs, ...startScriptNodeFlags(join(ROOT, 'package.json')), OPENVOD_BIN, 'serve', '--data-dir', dataDir, '--port', String(port)], {
+  const child = spawnNode('openvod', [...profArgs, ...openvodServeArgs(ROOT), '--data-dir', dataDir, '--port', String(port)], {
     ...process.env,
     OPENVOD_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
     OPENVOD_ACCESS_KEY_SECRET: CREDENTIALS.accessKeySecret,

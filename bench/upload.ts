@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { probeMedia } from '../src/media/ffprobe.js';
 import { locateTool } from '../src/media/ffmpeg-binaries.js';
 import { VodRpcClient } from '../src/sdk/index.js';
-import { type Child, freePort, spawnNode, startScriptNodeFlags } from './lib/child.js';
+import { type Child, freePort, openvodServeArgs, spawnNode } from './lib/child.js';
 import { createCleanup } from './lib/cleanup.js';
 import { runBench } from './lib/bench-main.js';
 import { bundleUploadChild } from './lib/sdk-bundle.js';
@@ -38,7 +38,6 @@ const GIB = 1024 * MIB;
 const THROUGHPUT_GOAL = 0.8;
 const RSS_GOAL_BYTES = 200 * MIB;
 const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
-const OPENVOD_BIN = join(ROOT, 'bin/openvod.js');
 const SELF = fileURLToPath(import.meta.url);
 const KEY = { accessKeyId: 'LTAIbenchRootKey0001', accessKeySecret: 'benchRootSecret000000000001' };
 const USAGE = 'usage: node --import tsx bench/upload.ts [--quick] [--size-gb 1] [--stream-gb 2] [--rounds 2] [--cold] [--dir <dir>] [--sdk dist|src]';
@@ -300,7 +299,7 @@ async function main(o: Options): Promise<number> {
   const dataDir = join(work, 'data');
   mkdirSync(dataDir);
   const port = await freePort();
-  const server = spawnNode('openvod', [...startScriptNodeFlags(join(ROOT, 'package.json')), OPENVOD_BIN, 'serve', '--data-dir', dataDir, '--port', String(port)], {
+  const server = spawnNode('openvod', [...openvodServeArgs(ROOT), '--data-dir', dataDir, '--port', String(port)], {
     ...process.env,
     OPENVOD_ACCESS_KEY_ID: KEY.accessKeyId,
     OPENVOD_ACCESS_KEY_SECRET: KEY.accessKeySecret,
