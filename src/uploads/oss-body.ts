@@ -47,7 +47,7 @@ export function digestingBody(source: AsyncIterable<Uint8Array | string>, declar
   let size = 0;
   let result: BodyDigest | undefined;
   async function* body(): AsyncGenerator<Uint8Array> {
-    // On a worker thread: the main thread receives, CRCs and writes while the part is hashed.
+    // A part is hashed on a worker thread while this one receives, CRCs and writes it.
     const small = declared.contentLength !== undefined && declared.contentLength < MD5_ON_CALLER_BELOW_BYTES;
     const md5 = small ? callerMd5() : runningMd5({ ringBytes: MD5_RING_BYTES });
     try {
