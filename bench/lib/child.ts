@@ -2,9 +2,10 @@
 // pipe closes, so it dies with the bench), output kept as a bounded tail for error reports,
 // readiness by polling a URL, and a stop that asks politely (SIGTERM) before SIGKILL.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { bundleIsFresh, bundlePath } from '../../bin/bundle-freshness.js';
 
 const OUTPUT_TAIL_CHARS = 16_000;
 
@@ -26,21 +27,10 @@ export function startScriptNodeFlags(packageJson: string): string[] {
  * more RSS for an upload server, and a slower start).
  */
 export function openvodServeArgs(root: string): string[] {
-  if (bundleIsStale(root)) {
-    process.stderr.write(`warning: ${join(root, 'dist/openvod.mjs')} is older than src/: the server will run the sources through tsx; run \`node scripts/build.js\` first\n`);
+  if (!bundleIsFresh(root)) {
+    process.stderr.write(`warning: ${bundlePath(root)} is older than src/: the server will run the sources through tsx; run \`node scripts/build.js\` first\n`);
   }
   return [...startScriptNodeFlags(join(root, 'package.json')), join(root, 'bin/openvod.js'), 'serve'];
-}
-
-/** The test bin/openvod.js makes: the bundle is used only while no source file is newer. */
-function bundleIsStale(root: string): boolean {
-  const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0);
-  try {
-    return statSync(join(root, 'dist/openvod.mjs')).mtimeMs < newest(join(root, 'src'));
-  } catch {
-    return true;
-  }
 }
 
 export interface Child {
