@@ -52,6 +52,12 @@ async function settledNormal(videoId: string): Promise<void> {
   assert.equal(status, 'Normal');
 }
 
+/** The video ended Normal, and the MD5 it stored is that of the file at `path`. */
+async function storedAsFile(videoId: string, path: string): Promise<void> {
+  await settledNormal(videoId);
+  assert.equal(await storedMd5(videoId), md5File(path));
+}
+
 async function storedMd5(videoId: string): Promise<string> {
   const m = await vod.call<{ Mezzanine: { FileMD5: string; FileURL: string; Size: string | number } }>('GetMezzanineInfo', { VideoId: videoId });
   return m.Mezzanine.FileMD5.toLowerCase();
@@ -73,8 +79,7 @@ describe('SDK uploader', () => {
     assert.equal(r.size, size);
     assert.equal(events.at(-1)?.bytesSent, size);
     assert.ok(events.every((e) => e.videoId === r.videoId && e.totalBytes === size));
-    await settledNormal(r.videoId);
-    assert.equal(await storedMd5(r.videoId), md5File(clipPath));
+    await storedAsFile(r.videoId, clipPath);
     assert.equal(await downloadedMd5(r.videoId), md5File(clipPath));
     assert.deepEqual(readdirSync(join(work, 'cp-file')), [], 'the checkpoint is removed on success');
     const info = await vod.call<{ Video: { Title: string; Tags: string } }>('GetVideoInfo', { VideoId: r.videoId });
@@ -90,8 +95,7 @@ describe('SDK uploader', () => {
     const r = await uploader.uploadFile(bigPath, { title: 'big file' });
     assert.ok(lines.includes('upload credential refreshed'), lines.join('\n'));
     assert.equal(proxy.parts.length, Math.ceil(statSync(bigPath).size / (4 * 1024 * 1024)));
-    await settledNormal(r.videoId);
-    assert.equal(await storedMd5(r.videoId), md5File(bigPath));
+    await storedAsFile(r.videoId, bigPath);
   });
 
   test('uploadStream of unknown size sends bounded parts and ends Normal with identical bytes and MD5', async () => {
@@ -102,8 +106,7 @@ describe('SDK uploader', () => {
     assert.equal(r.size, size);
     assert.equal(r.md5, md5File(bigPath));
     assert.equal(proxy.parts.length, Math.ceil(size / (1024 * 1024)));
-    await settledNormal(r.videoId);
-    assert.equal(await storedMd5(r.videoId), md5File(bigPath));
+    await storedAsFile(r.videoId, bigPath);
   });
 
   test('uploadStream without a partSize holds 4 MiB parts (the memory bound), and still ends Normal', async () => {
@@ -112,8 +115,7 @@ describe('SDK uploader', () => {
     const size = statSync(bigPath).size;
     const r = await uploader.uploadStream(createReadStream(bigPath), { fileName: 'noise.mp4', size });
     assert.equal(proxy.parts.length, Math.ceil(size / (4 * 1024 * 1024)));
-    await settledNormal(r.videoId);
-    assert.equal(await storedMd5(r.videoId), md5File(bigPath));
+    await storedAsFile(r.videoId, bigPath);
   });
 
   test('uploadStream with chunks that straddle parts, many more parts than buffers: identical bytes', async () => {
@@ -125,8 +127,7 @@ describe('SDK uploader', () => {
     const r = await uploader.uploadStream(createReadStream(bigPath, { highWaterMark: 300_007 }), { fileName: 'noise.mp4', size });
     assert.equal(r.md5, md5File(bigPath));
     assert.equal(proxy.parts.length, Math.ceil(size / (1024 * 1024)));
-    await settledNormal(r.videoId);
-    assert.equal(await storedMd5(r.videoId), md5File(bigPath));
+    await storedAsFile(r.videoId, bigPath);
   });
 
   test('uploadStream refuses a stream that yields strings (an encoding set on it), and sends no part', async () => {
@@ -152,8 +153,7 @@ describe('SDK uploader', () => {
     const r = await uploader.uploadUrl(origin.fileUrl(clipPath));
     assert.equal(r.size, statSync(clipPath).size);
     assert.equal(r.md5, md5File(clipPath));
-    await settledNormal(r.videoId);
-    assert.equal(await storedMd5(r.videoId), md5File(clipPath));
+    await storedAsFile(r.videoId, clipPath);
     const info = await vod.call<{ Video: { Title: string } }>('GetVideoInfo', { VideoId: r.videoId });
     assert.equal(info.Video.Title, clipPath.split('/').pop());
   });
@@ -182,8 +182,7 @@ describe('SDK uploader', () => {
     const sent = proxy.parts.filter((q) => q.status === 200).map((q) => q.partNumber).sort((a, b) => a - b);
     const parts = Math.ceil(statSync(bigPath).size / (1024 * 1024));
     assert.deepEqual(sent, Array.from({ length: parts - 2 }, (_, i) => i + 3), 'parts 1 and 2 were acknowledged before the abort');
-    await settledNormal(r.videoId);
-    assert.equal(await storedMd5(r.videoId), md5File(bigPath));
+    await storedAsFile(r.videoId, bigPath);
     assert.deepEqual(readdirSync(dir), []);
   });
 
@@ -195,8 +194,7 @@ describe('SDK uploader', () => {
     const parts = Math.ceil(statSync(bigPath).size / (2 * 1024 * 1024));
     for (const n of [2, 5]) assert.deepEqual(proxy.parts.filter((q) => q.partNumber === n).map((q) => q.status), [503, 200], `part ${n}`);
     assert.equal(proxy.parts.filter((q) => q.status === 200).length, parts);
-    await settledNormal(r.videoId);
-    assert.equal(await storedMd5(r.videoId), md5File(bigPath));
+    await storedAsFile(r.videoId, bigPath);
   });
 });
 
@@ -253,8 +251,7 @@ describe('openvod upload (CLI)', () => {
     assert.deepEqual([...new Set([...firstAcked, ...second])].sort((a, b) => a - b), Array.from({ length: total }, (_, i) => i + 1));
     assert.equal(second.length, total - firstAcked.size);
 
-    await settledNormal(firstVideoId as string);
-    assert.equal(await storedMd5(firstVideoId as string), md5File(bigPath));
+    await storedAsFile(firstVideoId as string, bigPath);
     assert.equal(await downloadedMd5(firstVideoId as string), md5File(bigPath));
   });
 
