@@ -61,8 +61,8 @@ export function digestingBody(source: AsyncIterable<Uint8Array | string>, declar
       if (declared.contentLength !== undefined && size !== declared.contentLength) {
         throw new OssError('IncompleteBody', `The body had ${size} bytes; Content-Length said ${declared.contentLength}.`);
       }
-      const digest = Buffer.from(await md5.digest(), 'hex');
-      const d: BodyDigest = { size, md5Hex: digest.toString('hex'), md5Base64: digest.toString('base64'), crc64: crc.digest() };
+      const md5Hex = await md5.digest();
+      const d: BodyDigest = { size, md5Hex, md5Base64: Buffer.from(md5Hex, 'hex').toString('base64'), crc64: crc.digest() };
       if (declared.contentMd5 !== undefined && declared.contentMd5 !== d.md5Base64) {
         throw new OssError('InvalidDigest', `The Content-MD5 you specified (${declared.contentMd5}) does not match the MD5 of the body received (${d.md5Base64}).`);
       }
