@@ -5,6 +5,9 @@
 //   node --import tsx bench/upload.ts [--quick] [--size-gb 1] [--stream-gb 2] [--rounds 2] [--cold] [--dir <dir>] [--sdk dist|src]
 //
 // Goals: OpenVOD upload ≥ 0.8 of curl's MiB/s; server and uploader peak RSS each < 200 MiB.
+// Each timed run also reads both sides' CPU (curl and the sink; the uploader and the server), and
+// the report prints it per GiB with the rate OpenVOD's CPU per GiB allows at best on this
+// machine's cores (the CPU ceiling).
 // The uploader always runs in a child process of its own (lib/upload-child.ts), so its memory is
 // sampled apart from the bench's: by default the SDK bundled as users get it (`--sdk dist`, see
 // lib/sdk-bundle.ts) on plain node, or the TypeScript sources under tsx (`--sdk src`, which adds
@@ -16,7 +19,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +30,7 @@ import { VodRpcClient } from '../src/sdk/index.js';
 import { type Child, freePort, openvodServeArgs, spawnNode } from './lib/child.js';
 import { createCleanup } from './lib/cleanup.js';
 import { runBench } from './lib/bench-main.js';
+import { processCpuMs, reapedChildrenCpuMs } from './lib/proc-cpu.js';
 import { bundleUploadChild } from './lib/sdk-bundle.js';
 import { makeSeedMp4, newFiller, writePaddedMp4 } from './lib/padded-media.js';
 import { readThrough, settlePageCache, type CacheState } from './lib/page-cache.js';
@@ -128,6 +132,7 @@ interface Env {
   seedPath: string;
   sinkDir: string;
   sinkUrl: string;
+  sink: Child;
   server: Child;
   endpoint: string;
   vod: VodRpcClient;
@@ -137,7 +142,15 @@ interface Env {
   cache: CacheState | undefined;
 }
 
-interface Run { target: 'curl' | 'openvod'; elapsedMs: number; problem: string | undefined }
+/**
+ * CPU time of the two sides during one timed run, in ms (all threads; undefined off Linux):
+ * `sender` is curl or the SDK's uploader process, `receiver` the sink or `openvod serve`.
+ */
+interface RunCpu { senderMs: number | undefined; receiverMs: number | undefined }
+interface Run { target: 'curl' | 'openvod'; elapsedMs: number; problem: string | undefined; cpu: RunCpu }
+
+const delta = (after: number | undefined, before: number | undefined): number | undefined =>
+  after === undefined || before === undefined ? undefined : after - before;
 
 async function settle(env: Env): Promise<void> {
   env.cache = await settlePageCache();
@@ -146,27 +159,44 @@ async function settle(env: Env): Promise<void> {
 
 function runCurl(env: Env, bytes: number): Promise<Run> {
   const url = `${env.sinkUrl}/x.mp4`;
+  const sinkPid = env.sink.process.pid;
   return new Promise((resolveRun) => {
+    // curl is the only child this process reaps during the run (the sink and the server live on).
+    const curlCpu0 = reapedChildrenCpuMs('self');
+    const sinkCpu0 = processCpuMs(sinkPid);
     const t0 = performance.now();
     const curl = spawn('curl', ['-s', '-S', '-f', '-T', env.file, '-o', '/dev/null', '-w', '%{http_code} %{size_upload}', url], { stdio: ['ignore', 'pipe', 'pipe'], signal: abort.signal });
     let text = '';
     curl.stdout.on('data', (c: Buffer) => void (text += c.toString()));
     curl.stderr.on('data', (c: Buffer) => void (text += c.toString()));
-    curl.on('error', (err) => resolveRun({ target: 'curl', elapsedMs: Number.NaN, problem: `curl: ${err.message}` }));
+    const noCpu: RunCpu = { senderMs: undefined, receiverMs: undefined };
+    curl.on('error', (err) => resolveRun({ target: 'curl', elapsedMs: Number.NaN, problem: `curl: ${err.message}`, cpu: noCpu }));
     curl.on('close', (code) => {
       const elapsedMs = performance.now() - t0;
+      const cpu: RunCpu = { senderMs: delta(reapedChildrenCpuMs('self'), curlCpu0), receiverMs: delta(processCpuMs(sinkPid), sinkCpu0) };
       const [status, sent] = text.trim().split(/\s+/);
       const ok = code === 0 && status === '200' && Number(sent) === bytes;
-      resolveRun({ target: 'curl', elapsedMs, problem: ok ? undefined : `curl exit ${code}: ${text.trim()}` });
+      resolveRun({ target: 'curl', elapsedMs, problem: ok ? undefined : `curl exit ${code}: ${text.trim()}`, cpu });
     });
   });
 }
 
-interface UploaderOutcome { elapsedMs: number; wallMs: number; videoId: string | undefined; hwmBytes: number | undefined; problem: string | undefined; pid: number }
+interface UploaderOutcome {
+  elapsedMs: number;
+  wallMs: number;
+  /** The uploader's CPU during the timed call (it measures itself), and the server's from the child's spawn to its exit. */
+  cpu: RunCpu;
+  videoId: string | undefined;
+  hwmBytes: number | undefined;
+  problem: string | undefined;
+  pid: number;
+}
 
 /** One SDK upload in a child; `onSpawn` gets the child's pid as soon as it exists (for sampling). */
 async function runUploaderChild(env: Env, args: string[], expectBytes: number, onSpawn?: (pid: number) => void): Promise<UploaderOutcome> {
-  let result: { elapsedMs: number; size: number; videoId: string; hwmBytes?: number } | undefined;
+  let result: { elapsedMs: number; cpuMs?: number; size: number; videoId: string; hwmBytes?: number } | undefined;
+  const serverPid = env.server.process.pid;
+  const serverCpu0 = processCpuMs(serverPid);
   const t0 = performance.now();
   const childEnv = { ...process.env, OPENVOD_BENCH_KEY_ID: KEY.accessKeyId, OPENVOD_BENCH_KEY_SECRET: KEY.accessKeySecret };
   const child = spawnNode('uploader', [...env.uploaderArgs, ...args], childEnv, {
@@ -182,10 +212,11 @@ async function runUploaderChild(env: Env, args: string[], expectBytes: number, o
     else child.process.once('exit', (c) => r(c));
   });
   const wallMs = performance.now() - t0;
+  const cpu: RunCpu = { senderMs: result?.cpuMs, receiverMs: delta(processCpuMs(serverPid), serverCpu0) };
   let problem: string | undefined;
   if (code !== 0 || result === undefined) problem = `uploader exit ${code}: ${child.output().trim().slice(-2000)}`;
   else if (result.size !== expectBytes) problem = `uploader sent ${result.size} bytes, wanted ${expectBytes}`;
-  return { elapsedMs: result?.elapsedMs ?? Number.NaN, wallMs, videoId: result?.videoId, hwmBytes: result?.hwmBytes, problem, pid };
+  return { elapsedMs: result?.elapsedMs ?? Number.NaN, wallMs, cpu, videoId: result?.videoId, hwmBytes: result?.hwmBytes, problem, pid };
 }
 
 /** Untimed: waits for the server to finish with the upload (status past Uploading/UploadSucc). */
@@ -204,13 +235,52 @@ async function runOpenvod(env: Env, bytes: number): Promise<Run & { wallMs: numb
   const u = await runUploaderChild(env, ['file', env.endpoint, env.file], bytes);
   let problem = u.problem;
   if (problem === undefined && u.videoId !== undefined) problem = await waitSettled(env, u.videoId, Date.now() + 120_000 + (bytes * 1000) / (20 * MIB));
-  return { target: 'openvod', elapsedMs: u.elapsedMs, wallMs: u.wallMs, problem };
+  return { target: 'openvod', elapsedMs: u.elapsedMs, wallMs: u.wallMs, problem, cpu: u.cpu };
 }
 
 const mibs = (bytes: number, ms: number): number => bytes / MIB / (ms / 1000);
 const fmt = (n: number | undefined, d = 1): string => (n !== undefined && Number.isFinite(n) ? n.toFixed(d) : '-');
+const secs = (ms: number | undefined): string => `${fmt(ms === undefined ? undefined : ms / 1000, 2)} s`;
 
-interface ThroughputResult { bytes: number; curlMs: number; openvodMs: number; ratio: number; verdict: Verdict; problems: string[] }
+function cpuLine(target: Run['target'], cpu: RunCpu): string {
+  const [sender, receiver] = target === 'curl' ? ['curl', 'sink'] : ['uploader', 'server'];
+  return `cpu ${sender} ${secs(cpu.senderMs)}, ${receiver} ${secs(cpu.receiverMs)}`;
+}
+
+/** Both sides' CPU over all of a target's runs, per GiB sent; undefined where a reading is missing. */
+interface CpuPerGib { senderMs: number | undefined; receiverMs: number | undefined; totalMs: number | undefined }
+
+function cpuPerGib(runs: readonly Run[], bytesPerRun: number): CpuPerGib {
+  const perGib = (pick: (c: RunCpu) => number | undefined): number | undefined => {
+    let total = 0;
+    for (const r of runs) {
+      const v = pick(r.cpu);
+      if (v === undefined) return undefined;
+      total += v;
+    }
+    return runs.length === 0 ? undefined : (total * GIB) / (bytesPerRun * runs.length);
+  };
+  const senderMs = perGib((c) => c.senderMs);
+  const receiverMs = perGib((c) => c.receiverMs);
+  return { senderMs, receiverMs, totalMs: senderMs === undefined || receiverMs === undefined ? undefined : senderMs + receiverMs };
+}
+
+/**
+ * The rate the CPU alone allows: sender and receiver share this machine's cores, so at `totalMs`
+ * of CPU per GiB no run can go faster than cores GiB per `totalMs`, however well it overlaps.
+ */
+const cpuCeilingMibPerS = (totalMs: number | undefined, cores: number): number | undefined =>
+  totalMs === undefined || totalMs <= 0 ? undefined : (cores * 1024 * 1000) / totalMs;
+
+interface ThroughputResult {
+  bytes: number;
+  curlMs: number;
+  openvodMs: number;
+  ratio: number;
+  verdict: Verdict;
+  problems: string[];
+  cpu: { curl: CpuPerGib; openvod: CpuPerGib };
+}
 
 async function throughput(env: Env, o: Options): Promise<ThroughputResult> {
   out(`throughput: ${(o.fileBytes / MIB).toFixed(0)} MiB file, ${o.rounds} round(s), order ABBA (curl, openvod, openvod, curl …)`);
@@ -224,11 +294,11 @@ async function throughput(env: Env, o: Options): Promise<ThroughputResult> {
         const r = await runCurl(env, o.fileBytes);
         await rm(join(env.sinkDir, 'x.mp4'), { force: true });
         runs.push(r);
-        out(`  round ${round + 1} curl     ${fmt(r.elapsedMs / 1000, 2)} s  ${fmt(mibs(o.fileBytes, r.elapsedMs))} MiB/s${r.problem ? `  ! ${r.problem}` : ''}`);
+        out(`  round ${round + 1} curl     ${fmt(r.elapsedMs / 1000, 2)} s  ${fmt(mibs(o.fileBytes, r.elapsedMs))} MiB/s  ${cpuLine('curl', r.cpu)}${r.problem ? `  ! ${r.problem}` : ''}`);
       } else {
         const r = await runOpenvod(env, o.fileBytes);
         runs.push(r);
-        out(`  round ${round + 1} openvod  ${fmt(r.elapsedMs / 1000, 2)} s  ${fmt(mibs(o.fileBytes, r.elapsedMs))} MiB/s  (child wall incl. node start ${fmt(r.wallMs / 1000, 2)} s)${r.problem ? `  ! ${r.problem}` : ''}`);
+        out(`  round ${round + 1} openvod  ${fmt(r.elapsedMs / 1000, 2)} s  ${fmt(mibs(o.fileBytes, r.elapsedMs))} MiB/s  ${cpuLine('openvod', r.cpu)}  (child wall incl. node start ${fmt(r.wallMs / 1000, 2)} s)${r.problem ? `  ! ${r.problem}` : ''}`);
       }
     }
   }
@@ -238,7 +308,8 @@ async function throughput(env: Env, o: Options): Promise<ThroughputResult> {
   const ratio = curlMs / openvodMs;
   const problems = runs.flatMap((r) => (r.problem ? [`${r.target}: ${r.problem}`] : []));
   const verdict: Verdict = problems.length > 0 || !Number.isFinite(ratio) ? 'INVALID' : ratio >= THROUGHPUT_GOAL ? 'PASS' : 'BELOW GOAL';
-  return { bytes: o.fileBytes * o.rounds, curlMs, openvodMs, ratio, verdict, problems };
+  const cpu = { curl: cpuPerGib(runs.filter((r) => r.target === 'curl'), o.fileBytes), openvod: cpuPerGib(runs.filter((r) => r.target === 'openvod'), o.fileBytes) };
+  return { bytes: o.fileBytes * o.rounds, curlMs, openvodMs, ratio, verdict, problems, cpu };
 }
 
 interface RssResult { bytes: number; elapsedMs: number; server: RssPeaks; serverHwmReset: boolean; serverIdleBytes: number | undefined; uploader: RssPeaks | undefined; uploaderPeakBytes: number; verdict: Verdict; problems: string[] }
@@ -310,7 +381,7 @@ async function main(o: Options): Promise<number> {
   await Promise.all([sink.waitReady(`${sinkUrl}/healthz`, 30_000), server.waitReady(`${endpoint}/healthz`, 60_000)]);
   const vod = new VodRpcClient({ endpoint, accessKeyId: KEY.accessKeyId, accessKeySecret: KEY.accessKeySecret, method: 'POST' });
   const uploaderArgs = o.sdk === 'dist' ? [await bundleUploadChild(ROOT)] : ['--import', 'tsx', CHILD_SOURCE];
-  const env: Env = { work, file, seedPath, sinkDir, sinkUrl, server, endpoint, vod, uploaderArgs, cold: o.cold, cache: undefined };
+  const env: Env = { work, file, seedPath, sinkDir, sinkUrl, sink, server, endpoint, vod, uploaderArgs, cold: o.cold, cache: undefined };
 
   out(`bench/upload: SDK upload to openvod serve vs curl -T to a bare node:http PUT sink, same file, same filesystem (${work}); node ${process.version}${o.quick ? '; --quick' : ''}`);
   out(`baseline: curl -s -T <file> ${sinkUrl}/x.mp4   (sink streams the body to a file, then 200)`);
@@ -324,6 +395,12 @@ async function main(o: Options): Promise<number> {
   if (t) {
     out(`throughput  curl ${fmt(mibs(t.bytes, t.curlMs))} MiB/s   openvod ${fmt(mibs(t.bytes, t.openvodMs))} MiB/s   ratio ${fmt(t.ratio, 3)} (goal ≥ ${THROUGHPUT_GOAL})   ${t.verdict}`);
     out('(ratio = OpenVOD MiB/s ÷ curl MiB/s over all rounds; OpenVOD timed inside the uploader child from the uploadFile call to its return — CreateUploadVideo, every part, CompleteMultipartUpload — not node start-up, not the analysis after)');
+    const { curl, openvod } = t.cpu;
+    const cores = availableParallelism();
+    const ceiling = cpuCeilingMibPerS(openvod.totalMs, cores);
+    const curlMibPerS = mibs(t.bytes, t.curlMs);
+    out(`cpu per GiB  curl ${secs(curl.senderMs)} + sink ${secs(curl.receiverMs)} = ${secs(curl.totalMs)}   SDK uploader ${secs(openvod.senderMs)} + openvod serve ${secs(openvod.receiverMs)} = ${secs(openvod.totalMs)}`);
+    out(`cpu ceiling  on ${cores} cores, ${secs(openvod.totalMs)} of CPU per GiB allow OpenVOD at most ${fmt(ceiling)} MiB/s: a ratio of ${fmt(ceiling === undefined ? undefined : ceiling / curlMibPerS, 2)} to this run's curl (goal ${THROUGHPUT_GOAL})`);
     for (const p of t.problems) out(`  ! ${p}`);
   }
   if (r) {
@@ -337,7 +414,13 @@ async function main(o: Options): Promise<number> {
   const round = (n: number | undefined, d = 3): number | null => (n !== undefined && Number.isFinite(n) ? Number(n.toFixed(d)) : null);
   out(JSON.stringify({
     bench: 'upload', quick: o.quick, cold: o.cold, sdk: o.sdk, pageCache: env.cache,
-    throughput: t ? { fileMib: round(o.fileBytes / MIB, 0), rounds: o.rounds, curlMibPerS: round(mibs(t.bytes, t.curlMs), 1), openvodMibPerS: round(mibs(t.bytes, t.openvodMs), 1), ratio: round(t.ratio), goal: THROUGHPUT_GOAL, verdict: t.verdict, problems: t.problems.length } : null,
+    throughput: t ? {
+      fileMib: round(o.fileBytes / MIB, 0), rounds: o.rounds, curlMibPerS: round(mibs(t.bytes, t.curlMs), 1), openvodMibPerS: round(mibs(t.bytes, t.openvodMs), 1), ratio: round(t.ratio), goal: THROUGHPUT_GOAL, verdict: t.verdict, problems: t.problems.length,
+      cpuMsPerGib: {
+        curl: round(t.cpu.curl.senderMs, 0), sink: round(t.cpu.curl.receiverMs, 0), uploader: round(t.cpu.openvod.senderMs, 0), server: round(t.cpu.openvod.receiverMs, 0),
+      },
+      cpuCeilingMibPerS: round(cpuCeilingMibPerS(t.cpu.openvod.totalMs, availableParallelism()), 1),
+    } : null,
     rss: r ? {
       streamMib: round(r.bytes / MIB, 0), streamMibPerS: round(mibs(r.bytes, r.elapsedMs), 1), serverPeakMib: round(peakOf(r.server, r.serverHwmReset) / MIB, 1),
       serverIdleMib: round((r.serverIdleBytes ?? Number.NaN) / MIB, 1), serverHwmReset: r.serverHwmReset, uploaderPeakMib: round(r.uploaderPeakBytes / MIB, 1),

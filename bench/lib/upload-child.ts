@@ -4,8 +4,9 @@
 //   upload-child.ts stream <endpoint> <seed.mp4> <bytes>
 //
 // One SDK upload (createUploader → uploadFile / uploadStream), then one JSON line on stdout:
-// { elapsedMs, size, videoId, hwmBytes } — elapsedMs is the call alone, hwmBytes the process's
-// VmHWM (peak RSS over its whole life, start-up included). The key comes from the environment
+// { elapsedMs, cpuMs, size, videoId, hwmBytes } — elapsedMs is the call alone, cpuMs the CPU this
+// process (all its threads) used during the call, hwmBytes the process's VmHWM (peak RSS over its
+// whole life, start-up included). The key comes from the environment
 // (OPENVOD_BENCH_KEY_ID / OPENVOD_BENCH_KEY_SECRET). The process exits when its stdin closes, so
 // it dies with the bench.
 //
@@ -46,12 +47,15 @@ async function run(mode: string, endpoint: string, a: string, b: string | undefi
   const accessKeySecret = process.env.OPENVOD_BENCH_KEY_SECRET ?? '';
   const uploader = createUploader({ endpoint, accessKeyId, accessKeySecret });
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const r = mode === 'file'
     ? await uploader.uploadFile(a, { title: 'bench upload file' })
     : await uploader.uploadStream(paddedMp4Stream(readFileSync(a), Number(b)), { fileName: 'bench-stream.mp4', size: Number(b), title: 'bench upload stream' });
   const elapsedMs = performance.now() - t0;
+  const { user, system } = process.cpuUsage(cpu0);
+  const cpuMs = (user + system) / 1000;
   const hwmBytes = statusField(readFileSync('/proc/self/status', 'utf8'), 'VmHWM');
-  process.stdout.write(`${JSON.stringify({ elapsedMs, size: r.size, videoId: r.videoId, hwmBytes })}\n`);
+  process.stdout.write(`${JSON.stringify({ elapsedMs, cpuMs, size: r.size, videoId: r.videoId, hwmBytes })}\n`);
 }
 
 process.stdin.on('close', () => process.exit(130)).resume();
