@@ -16,7 +16,7 @@
 // counts. A failed job or download makes the run INVALID.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { probeMedia } from '../src/media/ffprobe.js';
@@ -29,7 +29,7 @@ import { runBench } from './lib/bench-main.js';
 import { parseProfile, summariseProfile, type TimeWindowUs } from './lib/cpu-profile.js';
 import { runCurlPool } from './lib/curl-pool.js';
 import { JobLogCollector, type JobTimes, summarisePhases } from './lib/ingest-phases.js';
-import { detailLines, medianRound, MIB, type RssResult, rssLine, rssPeakBytes, type RoundFigures, type ScenarioResult, throughputTable, verdictFor } from './lib/ingest-report.js';
+import { cpuCeiling, detailLines, medianRound, MIB, type RssResult, rssLine, rssPeakBytes, type RoundFigures, type ScenarioResult, throughputTable, verdictFor } from './lib/ingest-report.js';
 import { threadSnapshot, threadTimes } from './lib/ingest-sched.js';
 import { makeSeedMp4, newFiller, writePaddedMp4 } from './lib/padded-media.js';
 import { readThrough, settlePageCache, timeSync, type CacheState } from './lib/page-cache.js';
@@ -358,7 +358,8 @@ async function main(o: Options): Promise<number> {
   out(' OpenVOD also hashes every byte (MD5) and runs ffprobe and ffmpeg per file, which curl does not' +
     (o.md5Baseline ? '; "vs curl+md5+sync" compares with curl followed by md5sum of each file, then sync: the same download work.)' : '.)'));
   out();
-  for (const r of results) for (const line of detailLines(r)) out(line);
+  const cores = availableParallelism();
+  for (const r of results) for (const line of detailLines(r, cores)) out(line);
   if (rss) out(rssLine(rss));
   const invalid = results.some((r) => r.verdict === 'INVALID') || rss?.verdict === 'INVALID';
   if (invalid) out('INVALID RUN: some download or job failed (see "!" lines); the numbers above do not count.');
@@ -371,6 +372,7 @@ async function main(o: Options): Promise<number> {
       openvodMibPerS: round(r.bytes / MIB / (r.openvod.elapsedMs / 1000), 1), ratio: round(r.ratio), ratioNoSync: round(r.ratioNoSync),
       roundRatios: r.roundRatios.map((x) => round(x)), goal: r.goal ?? null, verdict: r.verdict,
       ratioToCurlMd5Sync: r.curlMd5 ? round((r.curlMd5.elapsedMs + r.curlMd5.syncMs) / r.openvod.elapsedMs) : null,
+      cpuCeilingRatio: round(cpuCeiling(r, cores)?.ratio ?? Number.NaN),
       afterDownloadShare: round(r.openvod.phases.afterShare), serverMainThreadCpuMs: round(r.openvod.threads?.main.cpuMs ?? Number.NaN, 0),
       serverMainThreadWaitMs: round(r.openvod.threads?.main.waitMs ?? Number.NaN, 0), problems: r.problems.length,
     })),

@@ -98,8 +98,24 @@ function contentionLine(r: ScenarioResult, indent: string): string | undefined {
     `${t.others.threads} others ${sec(t.others.cpuMs)} (+ ${sec(t.others.waitMs)} waiting); ${load}`;
 }
 
+/**
+ * The rate the CPU alone allows OpenVOD in a scenario: its run used the server's, its media
+ * tools' and the origin's CPU, all on this machine's `cores`, so it cannot go faster than
+ * `cores` × the bytes per that much CPU, however well the work overlaps. Undefined when a CPU
+ * reading is missing (off Linux).
+ */
+export function cpuCeiling(r: ScenarioResult, cores: number): { cpuMs: number; mibPerS: number; ratio: number } | undefined {
+  const { serverCpuMs, mediaToolsCpuMs, originCpuMs } = r.openvod;
+  if (serverCpuMs === undefined || mediaToolsCpuMs === undefined || originCpuMs === undefined) return undefined;
+  const cpuMs = serverCpuMs + mediaToolsCpuMs + originCpuMs;
+  if (cpuMs <= 0) return undefined;
+  const mibPerS = (cores * r.bytes) / MIB / (cpuMs / 1000);
+  const curlSyncMibPerS = r.bytes / MIB / ((r.curl.elapsedMs + r.curl.syncMs) / 1000);
+  return { cpuMs, mibPerS, ratio: mibPerS / curlSyncMibPerS };
+}
+
 /** Where the time went, per scenario: times, CPU, and the per-job phases from the server's log. */
-export function detailLines(r: ScenarioResult): string[] {
+export function detailLines(r: ScenarioResult, cores: number): string[] {
   const p = r.openvod.phases;
   const lines = [
     `${r.name}: curl ${sec(r.curl.elapsedMs)} (+ ${sec(r.curl.syncMs)} for sync to disk), CPU: curl ${sec(r.curl.cpuMs)}, origin ${sec(r.curl.originCpuMs)}`,
@@ -120,6 +136,13 @@ export function detailLines(r: ScenarioResult): string[] {
   }
   const contention = contentionLine(r, ' '.repeat(r.name.length));
   if (contention !== undefined) lines.push(contention);
+  const ceiling = cpuCeiling(r, cores);
+  if (ceiling !== undefined) {
+    lines.push(
+      `${' '.repeat(r.name.length)}  cpu ceiling: server + tools + origin used ${sec(ceiling.cpuMs)} of CPU; on ${cores} cores that allows at most ` +
+        `${num(ceiling.mibPerS, 1)} MiB/s, a ratio of ${num(ceiling.ratio, 2)} to curl+sync${r.goal === undefined ? '' : ` (goal ${r.goal})`}`,
+    );
+  }
   if (r.roundRatios.length > 1) {
     lines.push(`${' '.repeat(r.name.length)}  rounds (ratio to curl+sync, in run order): ${r.roundRatios.map((x) => num(x, 3)).join(', ')}; the figures above are the median round's`);
   }
