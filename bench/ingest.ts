@@ -33,7 +33,7 @@ import { cpuCeiling, detailLines, medianRound, MIB, type RssResult, rssLine, rss
 import { threadSnapshot, threadTimes } from './lib/ingest-sched.js';
 import { makeSeedMp4, newFiller, writePaddedMp4 } from './lib/padded-media.js';
 import { readThrough, settlePageCache, timeSync, type CacheState } from './lib/page-cache.js';
-import { descendantsCpuMs, processCpuMs } from './lib/proc-cpu.js';
+import { cpuSpentMs, descendantsCpuMs, processCpuMs } from './lib/proc-cpu.js';
 import { mainThreadProfile } from './lib/profile-file.js';
 import { profileLines } from './lib/report.js';
 import { currentRss, resetHighWaterMark, sampleRss } from './lib/rss-sampler.js';
@@ -175,7 +175,6 @@ function printProfile(dir: string, pid: number, window: TimeWindowUs): void {
 
 interface CurlOutcome { figures: RoundFigures['curl']; problems: string[] }
 
-const minus = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined ? undefined : a - b);
 
 /**
  * curl fetches every file into a scratch dir on the same filesystem; the copies are removed after.
@@ -188,7 +187,7 @@ async function runCurl(env: Env, s: Scenario, files: readonly OriginFile[], md5 
   const origin0 = processCpuMs(env.originPid);
   const items = files.map((f) => ({ url: f.url, outPath: join(env.curlDir, f.name), expectedBytes: f.bytes }));
   const curl = await runCurlPool(items, s.parallel, abort.signal, md5 ? CURL_MD5 : 'curl');
-  const originCpuMs = minus(processCpuMs(env.originPid), origin0);
+  const originCpuMs = cpuSpentMs(processCpuMs(env.originPid), origin0);
   const syncMs = await timeSync(env.curlDir);
   out(`  ${md5 ? 'curl+md5' : 'curl    '} ${(curl.elapsedMs / 1000).toFixed(2)} s  ${(s.count * s.bytes / MIB / (curl.elapsedMs / 1000)).toFixed(1)} MiB/s  (sync afterwards ${(syncMs / 1000).toFixed(2)} s)`);
   await rm(env.curlDir, { recursive: true, force: true });
@@ -238,7 +237,7 @@ async function runOpenvod(env: Env, s: Scenario, files: readonly OriginFile[]): 
   const peaks = sampler?.stop();
   const cpu1 = processCpuMs(pid);
   const tools1 = descendantsCpuMs(pid);
-  const originCpuMs = minus(processCpuMs(env.originPid), origin0);
+  const originCpuMs = cpuSpentMs(processCpuMs(env.originPid), origin0);
   const problems = jobProblems(jobs, ends);
   const times = await jobTimes(dataDir, jobs.map((j) => j.jobId), logs);
   await server.child.stop();
@@ -256,7 +255,7 @@ async function runOpenvod(env: Env, s: Scenario, files: readonly OriginFile[]): 
   }
   return {
     figures: {
-      elapsedMs, observedMs, submitMs, serverCpuMs: minus(cpu1, cpu0), mediaToolsCpuMs: minus(tools1, tools0), originCpuMs,
+      elapsedMs, observedMs, submitMs, serverCpuMs: cpuSpentMs(cpu1, cpu0), mediaToolsCpuMs: cpuSpentMs(tools1, tools0), originCpuMs,
       phases: summarisePhases(times, jobs.map((j) => j.expectedBytes)), threads, loadAvg1,
     },
     problems,

@@ -38,7 +38,7 @@ import { MIB } from './lib/ingest-report.js';
 import { spawnMigrate } from './lib/migrate-cli.js';
 import { makeSeedMp4, newFiller, writePaddedMp4 } from './lib/padded-media.js';
 import { readThrough, settlePageCache } from './lib/page-cache.js';
-import { processCpuMs, reapedChildrenCpuMs } from './lib/proc-cpu.js';
+import { cpuSpentMs, processCpuMs, reapedChildrenCpuMs } from './lib/proc-cpu.js';
 import { verdictOf, type Verdict } from './lib/report.js';
 import { jobProblems, submitAll, waitAll } from './lib/vod-ingest.js';
 
@@ -87,7 +87,6 @@ function parseOptions(argv: string[]): Options {
 const out = (line = ''): void => void process.stdout.write(`${line}\n`);
 const cleanup = createCleanup((m) => void process.stderr.write(`${m}\n`));
 const abort = new AbortController();
-const minus = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined ? undefined : a - b);
 const fmt = (n: number | undefined, d = 1): string => (n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(d));
 
 interface Env { work: string; originDir: string; originUrl: string; parallel: number }
@@ -132,7 +131,7 @@ async function bareRun(env: Env, name: string, files: ReadonlyArray<{ url: strin
   const ends = await waitAll(client, jobs, { pollMs: 100, window: 30, deadlineMs: Date.now() + 3_600_000, signal: abort.signal });
   const elapsedMs = performance.now() - t0;
   const own = process.cpuUsage(own0);
-  const serverCpuMs = minus(processCpuMs(pid), cpu0);
+  const serverCpuMs = cpuSpentMs(processCpuMs(pid), cpu0);
   await server.child.stop();
   await rm(server.dataDir, { recursive: true, force: true });
   return { elapsedMs, startupMs: 0, startupCpuMs: 0, serverCpuMs, clientCpuMs: (own.user + own.system) / 1000, problems: jobProblems(jobs, ends) };
@@ -155,9 +154,9 @@ async function migrateRun(env: Env, name: string, files: ReadonlyArray<{ url: st
   const { summary, exitCode, startedAtMs, summaryAtMs, cpuAtStartMs } = await m.done;
   const startupMs = (startedAtMs ?? t0) - t0;
   const elapsedMs = (summaryAtMs ?? performance.now()) - (startedAtMs ?? t0);
-  const serverCpuMs = minus(processCpuMs(pid), cpu0);
-  const totalCpuMs = minus(reapedChildrenCpuMs('self'), reaped0);
-  const clientCpuMs = minus(totalCpuMs, cpuAtStartMs);
+  const serverCpuMs = cpuSpentMs(processCpuMs(pid), cpu0);
+  const totalCpuMs = cpuSpentMs(reapedChildrenCpuMs('self'), reaped0);
+  const clientCpuMs = cpuSpentMs(totalCpuMs, cpuAtStartMs);
   await server.child.stop();
   await rm(server.dataDir, { recursive: true, force: true });
   const problems: string[] = [];

@@ -24,7 +24,7 @@ import { runBench } from './lib/bench-main.js';
 import { parseProfile, summariseProfile, type TimeWindowUs } from './lib/cpu-profile.js';
 import { LatencyReservoir } from './lib/latency.js';
 import { openPool, requestsPerSecond, runWindow, type Target, type WindowResult } from './lib/load.js';
-import { ownCpuMs, processCpuMs } from './lib/proc-cpu.js';
+import { cpuSpentMs, ownCpuMs, processCpuMs } from './lib/proc-cpu.js';
 import { cpuUsPerRequest, profileLines, totalsTable, type TargetTotals, type Verdict, verdictOf, type WindowFigures, windowLine } from './lib/report.js';
 import { type Credentials, SignedRequestQueue, signedGetVideoInfoPath } from './lib/signed-requests.js';
 
@@ -167,8 +167,6 @@ interface Side {
 }
 
 const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
-const minus = (after: number | undefined, before: number | undefined): number | undefined =>
-  after === undefined || before === undefined ? undefined : after - before;
 
 async function measureWindow(side: Side, connections: number, ms: number): Promise<MeasuredWindow> {
   const server0 = processCpuMs(side.pid);
@@ -180,7 +178,7 @@ async function measureWindow(side: Side, connections: number, ms: number): Promi
     elapsedMs: result.elapsedMs,
     rps: requestsPerSecond(result),
     latency: result.latency.summary(),
-    serverCpuMs: minus(processCpuMs(side.pid), server0),
+    serverCpuMs: cpuSpentMs(processCpuMs(side.pid), server0),
     clientCpuMs: ownCpuMs() - client0,
   };
   return { result, figures };

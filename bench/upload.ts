@@ -30,7 +30,7 @@ import { VodRpcClient } from '../src/sdk/index.js';
 import { type Child, freePort, openvodServeArgs, spawnNode } from './lib/child.js';
 import { createCleanup } from './lib/cleanup.js';
 import { runBench } from './lib/bench-main.js';
-import { processCpuMs, reapedChildrenCpuMs } from './lib/proc-cpu.js';
+import { cpuSpentMs, processCpuMs, reapedChildrenCpuMs } from './lib/proc-cpu.js';
 import { bundleUploadChild } from './lib/sdk-bundle.js';
 import { makeSeedMp4, newFiller, writePaddedMp4 } from './lib/padded-media.js';
 import { readThrough, settlePageCache, type CacheState } from './lib/page-cache.js';
@@ -149,9 +149,6 @@ interface Env {
 interface RunCpu { senderMs: number | undefined; receiverMs: number | undefined }
 interface Run { target: 'curl' | 'openvod'; elapsedMs: number; problem: string | undefined; cpu: RunCpu }
 
-const delta = (after: number | undefined, before: number | undefined): number | undefined =>
-  after === undefined || before === undefined ? undefined : after - before;
-
 async function settle(env: Env): Promise<void> {
   env.cache = await settlePageCache();
   if (!env.cold) await readThrough([env.file], abort.signal);
@@ -173,7 +170,7 @@ function runCurl(env: Env, bytes: number): Promise<Run> {
     curl.on('error', (err) => resolveRun({ target: 'curl', elapsedMs: Number.NaN, problem: `curl: ${err.message}`, cpu: noCpu }));
     curl.on('close', (code) => {
       const elapsedMs = performance.now() - t0;
-      const cpu: RunCpu = { senderMs: delta(reapedChildrenCpuMs('self'), curlCpu0), receiverMs: delta(processCpuMs(sinkPid), sinkCpu0) };
+      const cpu: RunCpu = { senderMs: cpuSpentMs(reapedChildrenCpuMs('self'), curlCpu0), receiverMs: cpuSpentMs(processCpuMs(sinkPid), sinkCpu0) };
       const [status, sent] = text.trim().split(/\s+/);
       const ok = code === 0 && status === '200' && Number(sent) === bytes;
       resolveRun({ target: 'curl', elapsedMs, problem: ok ? undefined : `curl exit ${code}: ${text.trim()}`, cpu });
@@ -212,7 +209,7 @@ async function runUploaderChild(env: Env, args: string[], expectBytes: number, o
     else child.process.once('exit', (c) => r(c));
   });
   const wallMs = performance.now() - t0;
-  const cpu: RunCpu = { senderMs: result?.cpuMs, receiverMs: delta(processCpuMs(serverPid), serverCpu0) };
+  const cpu: RunCpu = { senderMs: result?.cpuMs, receiverMs: cpuSpentMs(processCpuMs(serverPid), serverCpu0) };
   let problem: string | undefined;
   if (code !== 0 || result === undefined) problem = `uploader exit ${code}: ${child.output().trim().slice(-2000)}`;
   else if (result.size !== expectBytes) problem = `uploader sent ${result.size} bytes, wanted ${expectBytes}`;

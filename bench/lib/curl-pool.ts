@@ -4,7 +4,7 @@
 // of the wrong size is reported per item. The signal kills the curls in flight.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { stat } from 'node:fs/promises';
-import { reapedChildrenCpuMs } from './proc-cpu.js';
+import { cpuSpentMs, reapedChildrenCpuMs } from './proc-cpu.js';
 
 export interface CurlItem {
   url: string;
@@ -79,5 +79,5 @@ export async function runCurlPool(items: readonly CurlItem[], parallel: number, 
   }
   const elapsedMs = performance.now() - startedAt;
   const cpu1 = reapedChildrenCpuMs('self');
-  return { elapsedMs, bytes, curlCpuMs: cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0, failures };
+  return { elapsedMs, bytes, curlCpuMs: cpuSpentMs(cpu1, cpu0), failures };
 }

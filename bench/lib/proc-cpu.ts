@@ -30,6 +30,10 @@ export function processCpuMs(pid: number | undefined): number | undefined {
   return pid === undefined ? undefined : statTicksMs(pid, 14, 15);
 }
 
+/** CPU used between two readings, in ms; undefined when either is missing (off Linux). */
+export const cpuSpentMs = (after: number | undefined, before: number | undefined): number | undefined =>
+  after === undefined || before === undefined ? undefined : after - before;
+
 /** This process's CPU time (user + system), in ms. */
 export function ownCpuMs(): number {
   const { user, system } = process.cpuUsage();
