@@ -1,6 +1,8 @@
 // bench/upload: the SDK's uploadFile of one large real MP4 to `openvod serve`, beside `curl -T` of
-// the same file to a bare PUT sink, in the same run; then the peak RSS of the server and of the
-// uploader while the SDK's uploadStream sends a multi-GB generated stream.
+// the same file to a bare PUT sink that fsyncs before its 200 (OpenVOD answers only once the bytes
+// are on disk, so the baseline does too; the rate without that fsync is printed beside), in the
+// same run; then the peak RSS of the server and of the uploader while the SDK's uploadStream sends
+// a multi-GB generated stream.
 //
 //   node --import tsx bench/upload.ts [--quick] [--size-gb 1] [--stream-gb 2] [--rounds 2] [--cold] [--dir <dir>] [--sdk dist|src]
 //
@@ -17,7 +19,7 @@
 // the video to leave `Uploading` (untimed) before the next run, so it cannot overlap a measurement.
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, statfsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -52,7 +54,12 @@ const out = (line = ''): void => void process.stdout.write(`${line}\n`);
 // ---------------------------------------------------------------------------------------------
 // The sink, a child role of this file. It exits when its stdin closes, so it dies with the bench.
 
-/** `--sink <dir> <port>`: every PUT body streamed to <dir>/<basename of the URL path>, then 200. */
+/**
+ * `--sink <dir> <port>`: every PUT body streamed to <dir>/<basename of the URL path>, fsynced, then
+ * 200 with `{"fsyncMs": …}` — a receiver that answers once the bytes are on disk, as OpenVOD does
+ * (each part is fsynced before its 200, the object before Complete's). The fsync's time is in the
+ * answer so that the report can also give curl's rate without it.
+ */
 function runSink(dir: string, port: number): void {
   const server = createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/healthz') {
@@ -65,8 +72,8 @@ function runSink(dir: string, port: number): void {
       return;
     }
     const name = basename(new URL(req.url ?? '/', 'http://x').pathname) || 'body';
-    pipeline(req, createWriteStream(join(dir, name))).then(
-      () => res.end('ok'),
+    receive(req, join(dir, name)).then(
+      (fsyncMs) => res.end(JSON.stringify({ fsyncMs })),
       (err: unknown) => {
         res.statusCode = 500;
         res.end(String(err));
@@ -75,6 +82,19 @@ function runSink(dir: string, port: number): void {
   });
   server.listen(port, '127.0.0.1');
   process.stdin.on('close', () => process.exit(0)).resume();
+}
+
+/** Streams `body` into `path`, then fsyncs it (fsync is per file, whichever descriptor); resolves with the fsync's milliseconds. */
+async function receive(body: NodeJS.ReadableStream, path: string): Promise<number> {
+  await pipeline(body, createWriteStream(path));
+  const handle = await open(path, 'r');
+  try {
+    const t0 = performance.now();
+    await handle.sync();
+    return performance.now() - t0;
+  } finally {
+    await handle.close();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -147,7 +167,14 @@ interface Env {
  * `sender` is curl or the SDK's uploader process, `receiver` the sink or `openvod serve`.
  */
 interface RunCpu { senderMs: number | undefined; receiverMs: number | undefined }
-interface Run { target: 'curl' | 'openvod'; elapsedMs: number; problem: string | undefined; cpu: RunCpu }
+interface Run {
+  target: 'curl' | 'openvod';
+  elapsedMs: number;
+  /** curl's runs: the sink's fsync, inside `elapsedMs` (curl exits once the 200 is in). */
+  fsyncMs?: number;
+  problem: string | undefined;
+  cpu: RunCpu;
+}
 
 async function settle(env: Env): Promise<void> {
   env.cache = await settlePageCache();
@@ -162,7 +189,8 @@ function runCurl(env: Env, bytes: number): Promise<Run> {
     const curlCpu0 = reapedChildrenCpuMs('self');
     const sinkCpu0 = processCpuMs(sinkPid);
     const t0 = performance.now();
-    const curl = spawn('curl', ['-s', '-S', '-f', '-T', env.file, '-o', '/dev/null', '-w', '%{http_code} %{size_upload}', url], { stdio: ['ignore', 'pipe', 'pipe'], signal: abort.signal });
+    // stdout: the sink's answer ({"fsyncMs": …}), then a line with curl's status and bytes sent.
+    const curl = spawn('curl', ['-s', '-S', '-f', '-T', env.file, '-w', '\\n%{http_code} %{size_upload}', url], { stdio: ['ignore', 'pipe', 'pipe'], signal: abort.signal });
     let text = '';
     curl.stdout.on('data', (c: Buffer) => void (text += c.toString()));
     curl.stderr.on('data', (c: Buffer) => void (text += c.toString()));
@@ -171,11 +199,23 @@ function runCurl(env: Env, bytes: number): Promise<Run> {
     curl.on('close', (code) => {
       const elapsedMs = performance.now() - t0;
       const cpu: RunCpu = { senderMs: cpuSpentMs(reapedChildrenCpuMs('self'), curlCpu0), receiverMs: cpuSpentMs(processCpuMs(sinkPid), sinkCpu0) };
-      const [status, sent] = text.trim().split(/\s+/);
-      const ok = code === 0 && status === '200' && Number(sent) === bytes;
-      resolveRun({ target: 'curl', elapsedMs, problem: ok ? undefined : `curl exit ${code}: ${text.trim()}`, cpu });
+      const lines = text.trim().split('\n');
+      const [status, sent] = (lines.at(-1) ?? '').trim().split(/\s+/);
+      const fsyncMs = sinkFsyncMs(lines.at(-2));
+      const ok = code === 0 && status === '200' && Number(sent) === bytes && fsyncMs !== undefined;
+      resolveRun({ target: 'curl', elapsedMs, fsyncMs, problem: ok ? undefined : `curl exit ${code}: ${text.trim()}`, cpu });
     });
   });
+}
+
+/** The sink's answer, `{"fsyncMs": n}`; undefined for anything else. */
+function sinkFsyncMs(answer: string | undefined): number | undefined {
+  try {
+    const ms = (JSON.parse(answer ?? '') as { fsyncMs?: unknown }).fsyncMs;
+    return typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 interface UploaderOutcome {
@@ -271,9 +311,15 @@ const cpuCeilingMibPerS = (totalMs: number | undefined, cores: number): number |
 
 interface ThroughputResult {
   bytes: number;
+  /** curl's runs, the sink's fsyncs included. */
   curlMs: number;
+  /** The sink's fsyncs in `curlMs`. */
+  curlFsyncMs: number;
   openvodMs: number;
+  /** OpenVOD ÷ curl, both answering once the bytes are on disk: the goal's ratio. */
   ratio: number;
+  /** OpenVOD ÷ curl without the sink's fsync (OpenVOD's own fsyncs still in). */
+  ratioNoFsync: number;
   verdict: Verdict;
   problems: string[];
   cpu: { curl: CpuPerGib; openvod: CpuPerGib };
@@ -291,7 +337,7 @@ async function throughput(env: Env, o: Options): Promise<ThroughputResult> {
         const r = await runCurl(env, o.fileBytes);
         await rm(join(env.sinkDir, 'x.mp4'), { force: true });
         runs.push(r);
-        out(`  round ${round + 1} curl     ${fmt(r.elapsedMs / 1000, 2)} s  ${fmt(mibs(o.fileBytes, r.elapsedMs))} MiB/s  ${cpuLine('curl', r.cpu)}${r.problem ? `  ! ${r.problem}` : ''}`);
+        out(`  round ${round + 1} curl     ${fmt(r.elapsedMs / 1000, 2)} s  ${fmt(mibs(o.fileBytes, r.elapsedMs))} MiB/s  (sink's fsync ${secs(r.fsyncMs)})  ${cpuLine('curl', r.cpu)}${r.problem ? `  ! ${r.problem}` : ''}`);
       } else {
         const r = await runOpenvod(env, o.fileBytes);
         runs.push(r);
@@ -301,12 +347,14 @@ async function throughput(env: Env, o: Options): Promise<ThroughputResult> {
   }
   const sum = (t: Run['target']): number => runs.filter((r) => r.target === t).reduce((n, r) => n + r.elapsedMs, 0);
   const curlMs = sum('curl');
+  const curlFsyncMs = runs.reduce((n, r) => n + (r.fsyncMs ?? 0), 0);
   const openvodMs = sum('openvod');
   const ratio = curlMs / openvodMs;
+  const ratioNoFsync = (curlMs - curlFsyncMs) / openvodMs;
   const problems = runs.flatMap((r) => (r.problem ? [`${r.target}: ${r.problem}`] : []));
   const verdict: Verdict = problems.length > 0 || !Number.isFinite(ratio) ? 'INVALID' : ratio >= THROUGHPUT_GOAL ? 'PASS' : 'BELOW GOAL';
   const cpu = { curl: cpuPerGib(runs.filter((r) => r.target === 'curl'), o.fileBytes), openvod: cpuPerGib(runs.filter((r) => r.target === 'openvod'), o.fileBytes) };
-  return { bytes: o.fileBytes * o.rounds, curlMs, openvodMs, ratio, verdict, problems, cpu };
+  return { bytes: o.fileBytes * o.rounds, curlMs, curlFsyncMs, openvodMs, ratio, ratioNoFsync, verdict, problems, cpu };
 }
 
 interface RssResult { bytes: number; elapsedMs: number; server: RssPeaks; serverHwmReset: boolean; serverIdleBytes: number | undefined; uploader: RssPeaks | undefined; uploaderPeakBytes: number; verdict: Verdict; problems: string[] }
@@ -381,7 +429,7 @@ async function main(o: Options): Promise<number> {
   const env: Env = { work, file, seedPath, sinkDir, sinkUrl, sink, server, endpoint, vod, uploaderArgs, cold: o.cold, cache: undefined };
 
   out(`bench/upload: SDK upload to openvod serve vs curl -T to a bare node:http PUT sink, same file, same filesystem (${work}); node ${process.version}${o.quick ? '; --quick' : ''}`);
-  out(`baseline: curl -s -T <file> ${sinkUrl}/x.mp4   (sink streams the body to a file, then 200)`);
+  out(`baseline: curl -s -T <file> ${sinkUrl}/x.mp4   (sink streams the body to a file, fsyncs it, then 200)`);
   out(`before each timed run: sync + drop_caches, the file ${o.cold ? 'left cold' : 'read back into the page cache'}`);
   out(`uploader: ${o.sdk === 'dist' ? 'the SDK bundled as dist/sdk.mjs is (esbuild), on plain node' : 'the SDK sources under tsx'} (${env.uploaderArgs.join(' ')})`);
   const t = o.fileBytes > 0 ? await throughput(env, o) : undefined;
@@ -391,7 +439,8 @@ async function main(o: Options): Promise<number> {
   out(`page cache before each run: ${env.cache ?? '-'}`);
   if (t) {
     out(`throughput  curl ${fmt(mibs(t.bytes, t.curlMs))} MiB/s   openvod ${fmt(mibs(t.bytes, t.openvodMs))} MiB/s   ratio ${fmt(t.ratio, 3)} (goal ≥ ${THROUGHPUT_GOAL})   ${t.verdict}`);
-    out('(ratio = OpenVOD MiB/s ÷ curl MiB/s over all rounds; OpenVOD timed inside the uploader child from the uploadFile call to its return — CreateUploadVideo, every part, CompleteMultipartUpload — not node start-up, not the analysis after)');
+    out(`            without the sink's fsync (${secs(t.curlFsyncMs)} in all): curl ${fmt(mibs(t.bytes, t.curlMs - t.curlFsyncMs))} MiB/s, ratio ${fmt(t.ratioNoFsync, 3)}`);
+    out('(ratio = OpenVOD MiB/s ÷ curl MiB/s over all rounds, both answering once the bytes are on disk; OpenVOD timed inside the uploader child from the uploadFile call to its return — CreateUploadVideo, every part, CompleteMultipartUpload — not node start-up, not the analysis after)');
     const { curl, openvod } = t.cpu;
     const cores = availableParallelism();
     const ceiling = cpuCeilingMibPerS(openvod.totalMs, cores);
@@ -412,7 +461,8 @@ async function main(o: Options): Promise<number> {
   out(JSON.stringify({
     bench: 'upload', quick: o.quick, cold: o.cold, sdk: o.sdk, pageCache: env.cache,
     throughput: t ? {
-      fileMib: round(o.fileBytes / MIB, 0), rounds: o.rounds, curlMibPerS: round(mibs(t.bytes, t.curlMs), 1), openvodMibPerS: round(mibs(t.bytes, t.openvodMs), 1), ratio: round(t.ratio), goal: THROUGHPUT_GOAL, verdict: t.verdict, problems: t.problems.length,
+      fileMib: round(o.fileBytes / MIB, 0), rounds: o.rounds, curlMibPerS: round(mibs(t.bytes, t.curlMs), 1), openvodMibPerS: round(mibs(t.bytes, t.openvodMs), 1), ratio: round(t.ratio),
+      curlFsyncMs: round(t.curlFsyncMs, 0), ratioNoFsync: round(t.ratioNoFsync), goal: THROUGHPUT_GOAL, verdict: t.verdict, problems: t.problems.length,
       cpuMsPerGib: {
         curl: round(t.cpu.curl.senderMs, 0), sink: round(t.cpu.curl.receiverMs, 0), uploader: round(t.cpu.openvod.senderMs, 0), server: round(t.cpu.openvod.receiverMs, 0),
       },
