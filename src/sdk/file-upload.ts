@@ -3,9 +3,10 @@
 // address and uploadId: it asks RefreshUploadVideo for a fresh credential, asks the endpoint
 // which parts it already holds (ListParts, so a part finished just before a kill is not sent
 // again), and sends only the others.
-import { createReadStream, type ReadStream } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import type OSS from 'ali-oss';
 import type { CheckpointStore, FileCheckpoint, MultipartState } from './checkpoint-store.js';
+import { PartReader } from './part-reader.js';
 import { sendPart } from './part-send.js';
 import { ossFailure, UploadError } from './upload.errors.js';
 import type { SdkLogger } from './uploader.types.js';
@@ -62,8 +63,11 @@ export async function reconcileParts(client: OSS, m: MultipartState): Promise<bo
   }
 }
 
-/** Bytes read from the file at a time while a part is sent (fs streams read 64 KiB by default). */
-const READ_CHUNK_BYTES = 1024 * 1024;
+/**
+ * Each sending lane reads its parts into one buffer of the part size, reused part after part
+ * (part-reader.ts), when the part size is at most this: `parallel` × 32 MiB at worst.
+ */
+const LANE_BUFFER_MAX_BYTES = 32 * 1024 * 1024;
 /** OSS allows 10,000 parts: a larger file gets larger parts (as ali-oss's multipartUpload does). */
 const MAX_PARTS = 10_000;
 /** Below this a file goes in one PutObject, as ali-oss's multipartUpload sends it. */
@@ -75,12 +79,14 @@ export const filePartSize = (fileSize: number, partSize: number): number => Math
  * Sends the file: one PutObject when it is small, else the parts the checkpoint does not hold yet
  * (a multipart upload is started, and checkpointed, first), `parallel` at a time, then
  * CompleteMultipartUpload. The checkpoint is saved after every acknowledged part. Each part is
- * read from the file in 1 MiB reads and sent with ali-oss's `uploadPart`; ali-oss's own
- * `multipartUpload` reads 64 KiB at a time into fresh buffers, which cost the uploader a fifth of
- * its CPU in page faults (bench/upload --quick: 136–138 → 166–170 MiB/s). On abort nothing is waited
- * for: the files being read are closed (their requests fail), and a part already sent and
- * awaiting its answer is found by ListParts on the next run. A failed part (after its retries)
- * fails the upload with the checkpoint kept, so a later call resumes.
+ * read from the file in 1 MiB reads into its lane's reused buffer (part-reader.ts) and sent with
+ * ali-oss's `uploadPart`; ali-oss's own `multipartUpload` reads 64 KiB at a time into fresh
+ * buffers, which cost the uploader a fifth of its CPU in page faults (bench/upload --quick:
+ * 136–138 → 166–170 MiB/s with 1 MiB reads; fresh 1 MiB buffers still cost more system time than
+ * the reads themselves, hence the reuse). On abort nothing is waited for: the part bodies being
+ * read are destroyed (their requests fail), and a part already sent and awaiting its answer is
+ * found by ListParts on the next run. A failed part (after its retries) fails the upload with the
+ * checkpoint kept, so a later call resumes.
  */
 export async function transferFile(t: FileTransfer): Promise<void> {
   const cp = t.checkpoint;
@@ -102,7 +108,13 @@ export async function transferFile(t: FileTransfer): Promise<void> {
   const todo: number[] = [];
   for (let n = 1; (n - 1) * m.partSize < m.fileSize; n++) if (!done.has(n)) todo.push(n);
 
-  const reading = new Set<ReadStream>();
+  let file: FileHandle;
+  try {
+    file = await open(t.path, 'r');
+  } catch (e) {
+    throw new UploadError('Upload.InvalidSource', `cannot read ${t.path}: ${(e as Error).message}`, { cause: e });
+  }
+  const reading = new Set<PartReader>();
   let failure: unknown;
   let wake = (): void => undefined;
   const abortedWait = new Promise<void>((resolve) => (wake = resolve));
@@ -112,21 +124,21 @@ export async function transferFile(t: FileTransfer): Promise<void> {
     wake();
   };
   t.signal?.addEventListener('abort', onAbort, { once: true });
-  /** A fresh stream of part n's bytes for each attempt; every one is closed when the part settles. */
-  const partBody = (n: number, size: number, opened: ReadStream[]) => (): ReadStream => {
-    const start = (n - 1) * m.partSize;
-    const r = createReadStream(t.path, { start, end: start + size - 1, highWaterMark: READ_CHUNK_BYTES });
+  /** A fresh stream of part n's bytes for each attempt; every one is destroyed when the part settles. */
+  const partBody = (n: number, size: number, lane: Buffer | undefined, opened: PartReader[]) => (): PartReader => {
+    const r = new PartReader(file, (n - 1) * m.partSize, size, lane);
     opened.push(r);
     reading.add(r);
     r.once('close', () => reading.delete(r));
     return r;
   };
   const worker = async (): Promise<void> => {
+    const lane = m.partSize <= LANE_BUFFER_MAX_BYTES ? Buffer.allocUnsafe(m.partSize) : undefined;
     for (let n = todo.shift(); n !== undefined && failure === undefined; n = todo.shift()) {
-      const opened: ReadStream[] = [];
+      const opened: PartReader[] = [];
       const size = partBytes(m.fileSize, m.partSize, n);
       try {
-        const etag = await sendPart(target, n, size, partBody(n, size, opened));
+        const etag = await sendPart(target, n, size, partBody(n, size, lane, opened));
         if (failure !== undefined) return;
         m.doneParts.push({ number: n, etag });
         await t.store?.save(cp);
@@ -148,5 +160,7 @@ export async function transferFile(t: FileTransfer): Promise<void> {
     await t.client.completeMultipartUpload(m.name, m.uploadId, parts).catch((e: unknown) => Promise.reject(ossFailure(e, 'CompleteMultipartUpload')));
   } finally {
     t.signal?.removeEventListener('abort', onAbort);
+    // After an abort, reads still running finish first (FileHandle.close waits for them).
+    file.close().catch(() => undefined);
   }
 }
