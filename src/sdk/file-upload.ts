@@ -124,6 +124,9 @@ export async function transferFile(t: FileTransfer): Promise<void> {
     wake();
   };
   t.signal?.addEventListener('abort', onAbort, { once: true });
+  // An abort during the awaits above (InitiateMultipartUpload, the checkpoint, opening the file)
+  // fired no event this listener could hear.
+  if (t.signal?.aborted) onAbort();
   /** A fresh stream of part n's bytes for each attempt; every one is destroyed when the part settles. */
   const partBody = (n: number, size: number, lane: Buffer | undefined, opened: PartReader[]) => (): PartReader => {
     const r = new PartReader(file, (n - 1) * m.partSize, size, lane);
