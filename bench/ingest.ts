@@ -339,7 +339,7 @@ async function main(o: Options): Promise<number> {
   };
   out(`bench/ingest: OpenVOD UploadMediaByURL vs curl, same files, same parallelism, same filesystem (${work}); node ${process.version}`);
   out(`server's media tools (media.tools = ${prefer}): ffprobe ${ffprobePath} (${ffprobe.source}), ffmpeg ${ffmpegPath} (${ffmpeg.source})`);
-  out(`order per scenario: ${o.rounds > 1 ? `${o.rounds} rounds of curl, OpenVOD then OpenVOD, curl …` : 'curl, then OpenVOD'}; before each: sync + drop_caches, ` +
+  out(`order per scenario: ${o.rounds > 1 ? `${o.rounds} rounds of curl, OpenVOD then OpenVOD, curl …` : 'curl, then OpenVOD'}; before each: sync + drop_caches + free memory touched, ` +
     `origin files ${o.cold ? 'left cold' : 'read back into the page cache'}; ${o.warmup ? `each fresh server warmed up by one ${WARMUP_BYTES / MIB} MiB pull before the clock` : 'no warm-up pull'}${o.quick ? '; --quick' : ''}`);
   const results: ScenarioResult[] = [];
   let rss: RssResult | undefined;

@@ -430,7 +430,7 @@ async function main(o: Options): Promise<number> {
 
   out(`bench/upload: SDK upload to openvod serve vs curl -T to a bare node:http PUT sink, same file, same filesystem (${work}); node ${process.version}${o.quick ? '; --quick' : ''}`);
   out(`baseline: curl -s -T <file> ${sinkUrl}/x.mp4   (sink streams the body to a file, fsyncs it, then 200)`);
-  out(`before each timed run: sync + drop_caches, the file ${o.cold ? 'left cold' : 'read back into the page cache'}`);
+  out(`before each timed run: sync + drop_caches + free memory touched (bench/lib/page-cache.ts), the file ${o.cold ? 'left cold' : 'read back into the page cache'}`);
   out(`uploader: ${o.sdk === 'dist' ? 'the SDK bundled as dist/sdk.mjs is (esbuild), on plain node' : 'the SDK sources under tsx'} (${env.uploaderArgs.join(' ')})`);
   const t = o.fileBytes > 0 ? await throughput(env, o) : undefined;
   const r = o.streamBytes > 0 && !abort.signal.aborted ? await rssRun(env, o) : undefined;
