@@ -1,6 +1,7 @@
 // Wires one OpenVOD process: store, blob store, API and/or workers, by role. Start-up order is
 // store → migrations → keys → blobs → workers → HTTP; shutdown runs the reverse, every step even
 // when one fails, and only once.
+import { setDirectWrites } from './blob/block-writer.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -61,6 +62,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     });
     const playbackKey = config.playback.authKey ?? (await ensureSetting(store.db, 'playback.authKey', randomSecret));
 
+    setDirectWrites(config.directWrites);
     const storages = await openStorages({ dataDir: config.dataDir, storages: config.storages, log });
     cleanups.push(() => storages.close());
     const blobs: BlobStore = storages.own.blobs;

@@ -1,30 +1,39 @@
 // Streaming a body into a file, shared by the fs blob store and the multipart staging file.
-import type { WriteStream } from 'node:fs';
-import type { Readable } from 'node:stream';
+import type { FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-
-/** Bytes buffered between a body and its file: bounds memory per write, and makes a file write one syscall per MiB rather than one per network chunk. */
-export const WRITE_HIGH_WATER_MARK = 1024 * 1024;
+import { BlockWriter, openDirect } from './block-writer.js';
 
 /**
- * Pipes `source` into `file` and returns (or throws) only once the file is closed. `pipeline`
- * rejects as soon as the source fails, while the stream may still be writing its last chunk; a
- * caller that cleans up or lets someone else write the same bytes must not run before that
- * write has landed.
+ * Writes `body` into the open file at `start` on (through block-writer.ts: 1 MiB writes, past the
+ * page cache where the filesystem allows) and fsyncs it. Returns (or throws) only once no write
+ * is running any more: `pipeline` rejects as soon as the source fails, while the last block may
+ * still be on its way, and a caller that cleans up or lets someone else write the same bytes must
+ * not run before it has landed. The handle stays open; `path` names its file, for the direct
+ * handle.
  */
-export async function pipeIntoFile(source: Readable | AsyncIterable<Uint8Array>, file: WriteStream, signal?: AbortSignal): Promise<void> {
+export async function writeBodyToFile(
+  file: { handle: FileHandle; path: string },
+  start: number,
+  body: AsyncIterable<Uint8Array>,
+  signal?: AbortSignal,
+): Promise<void> {
+  const direct = await openDirect(file.path);
+  const writer = new BlockWriter({ buffered: file.handle, direct }, start);
+  let writing: Promise<void> = Promise.resolve();
+  const sink = async (source: AsyncIterable<Uint8Array>): Promise<void> => {
+    for await (const chunk of source) {
+      writing = writer.write([chunk]);
+      await writing;
+    }
+    writing = writer.flush();
+    await writing;
+  };
   try {
-    await (signal ? pipeline(source, file, { signal }) : pipeline(source, file));
+    await (signal ? pipeline(body, sink, { signal }) : pipeline(body, sink));
+    await file.handle.sync();
   } finally {
-    await closed(file);
+    await writing.catch(() => undefined);
+    writer.release();
+    await direct?.close().catch(() => undefined);
   }
-}
-
-/** Resolves once `stream` has released its file (destroying it if pipeline left it open). */
-function closed(stream: WriteStream): Promise<void> {
-  if (stream.closed) return Promise.resolve();
-  return new Promise((resolve) => {
-    stream.once('close', () => resolve());
-    if (!stream.destroyed) stream.destroy();
-  });
 }

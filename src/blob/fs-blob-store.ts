@@ -34,7 +34,7 @@ import { fsLayout, isReserved, newTempPath, objectPath } from './fs-blob-layout.
 import { CROSS_DEVICE, moveIntoPlace } from './fs-blob-move.js';
 import type { MoveContext } from './fs-blob-move.js';
 import { createKeyLock } from './key-lock.js';
-import { WRITE_HIGH_WATER_MARK, pipeIntoFile } from './file-writes.js';
+import { writeBodyToFile } from './file-writes.js';
 
 export interface FsBlobStoreOptions {
   /** Directory that holds everything (created if missing). Must be one filesystem. */
@@ -213,10 +213,13 @@ class FsStore implements FsBlobStore {
     let committed = false;
     try {
       await mkdir(this.#layout.tmpDir, { recursive: true }); // in case someone removed it
-      // Created before any byte flows, so the cleanup below always finds it. The stream then
-      // owns the handle: it fsyncs (`flush`) and closes it.
-      const file = (await open(tmpPath, 'wx')).createWriteStream({ flush: true, highWaterMark: WRITE_HIGH_WATER_MARK });
-      await pipeIntoFile(meter.chunks, file, signal);
+      // Created before any byte flows, so the cleanup below always finds it.
+      const handle = await open(tmpPath, 'wx');
+      try {
+        await writeBodyToFile({ handle, path: tmpPath }, 0, meter.chunks, signal);
+      } finally {
+        await handle.close();
+      }
       const temp = { path: tmpPath, size: meter.size, etag: meter.md5Hex() };
       if (check !== undefined) assertMatchesSource(check, temp);
       const info = await this.#lock.run(key, () => commitObject(this.#layout, key, temp, opts.contentType, sidecarTmpPath));

@@ -67,3 +67,16 @@ test('media.tools: path by default; bundled from the file or OPENVOD_MEDIA_TOOLS
     assert.match(text, /media\.tools/);
   }
 });
+
+test('directWrites: on by default; off from the file or OPENVOD_DIRECT_WRITES (which wins); anything else refused', () => {
+  assert.equal(loadConfig(base).directWrites, true);
+  const dir = mkdtempSync(join(tmpdir(), 'openvod-config-'));
+  const file = join(dir, 'c.json');
+  writeFileSync(file, JSON.stringify({ directWrites: false }));
+  assert.equal(loadConfig({ flags: { config: file }, env: {}, cwd: dir }).directWrites, false);
+  assert.equal(loadConfig({ flags: { config: file }, env: { OPENVOD_DIRECT_WRITES: '1' }, cwd: dir }).directWrites, true);
+  assert.equal(loadConfig({ ...base, env: { OPENVOD_DIRECT_WRITES: '0' } }).directWrites, false);
+  assert.throws(() => loadConfig({ ...base, env: { OPENVOD_DIRECT_WRITES: 'yes' } }), (e: unknown) => e instanceof ConfigError && e.problems.some((p) => p.includes('OPENVOD_DIRECT_WRITES')));
+  writeFileSync(file, JSON.stringify({ directWrites: 'no' }));
+  assert.throws(() => loadConfig({ flags: { config: file }, env: {}, cwd: dir }), (e: unknown) => e instanceof ConfigError && e.problems.some((p) => p.includes('directWrites')));
+});

@@ -22,6 +22,8 @@ export interface Config {
   readonly rootAccessKeyId: string | undefined;
   readonly rootAccessKeySecret: string | undefined;
   readonly allowPrivateNetworks: boolean;
+  /** Files written past the page cache (O_DIRECT) where the filesystem allows (src/blob/block-writer.ts). */
+  readonly directWrites: boolean;
   readonly regionId: string;
   readonly logLevel: string;
   readonly api: {
@@ -122,6 +124,7 @@ const fileSchema = z
     role: z.enum(['api', 'worker', 'all']),
     regionId: z.string().regex(/^[a-z0-9-]+$/),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    directWrites: z.boolean(),
     api: z.object({ maxBodyBytes: z.number().int().min(1024), timestampWindowMs: positiveMs }).partial().strict(),
     playback: z
       .object({ authKey: z.string().min(16).max(128), authTtlS: z.number().int().min(1).max(31_536_000) })
@@ -234,6 +237,10 @@ export function loadConfig(inputs: ConfigInputs): Config {
   if (allowPrivate !== undefined && !['0', '1', 'true', 'false', ''].includes(allowPrivate)) {
     problems.push('OPENVOD_ALLOW_PRIVATE_NETWORKS: must be 1 or 0');
   }
+  const directWritesEnv = nonEmpty(env.OPENVOD_DIRECT_WRITES);
+  if (directWritesEnv !== undefined && !['0', '1', 'true', 'false'].includes(directWritesEnv)) {
+    problems.push('OPENVOD_DIRECT_WRITES: must be 1 or 0');
+  }
   const mediaToolsEnv = nonEmpty(env.OPENVOD_MEDIA_TOOLS);
   const mediaTools = TOOL_PREFERENCES.find((t) => t === mediaToolsEnv);
   if (mediaToolsEnv !== undefined && mediaTools === undefined) problems.push(`OPENVOD_MEDIA_TOOLS: must be ${TOOL_PREFERENCES.join(' or ')}, not "${mediaToolsEnv}"`);
@@ -285,6 +292,7 @@ export function loadConfig(inputs: ConfigInputs): Config {
     rootAccessKeyId,
     rootAccessKeySecret,
     allowPrivateNetworks: allowPrivate === '1' || allowPrivate === 'true',
+    directWrites: directWritesEnv !== undefined ? directWritesEnv === '1' || directWritesEnv === 'true' : (file.directWrites ?? true),
     regionId: file.regionId ?? 'cn-shanghai',
     logLevel,
     api: {

@@ -1,12 +1,12 @@
-// The staging file: appends of several chunks at once (pwritev), the hash of exactly the bytes
-// on disk, one append at a time, and what is left of a batch after a short write.
+// The staging file: appends of several chunks at once, the hash of exactly the bytes taken,
+// one append at a time, and where a reopened file goes on from.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStagingFile, unwritten } from './staging-file.js';
+import { openStagingFile } from './staging-file.js';
 
 let dir: string;
 before(async () => {
@@ -14,7 +14,7 @@ before(async () => {
 });
 after(() => rm(dir, { recursive: true, force: true }));
 
-test('chunks appended in batches land in order, and the MD5 covers exactly them; a reopen keeps only the trusted prefix', async () => {
+test('chunks appended in batches land in order, and the MD5 covers exactly them; a reopen keeps only the trusted prefix and goes on from it', async () => {
   const chunks = Array.from({ length: 30 }, (_, i) => randomBytes(1 + ((i * 7919) % 90_000)));
   const path = join(dir, 'a.part');
   const file = await openStagingFile(path, 0, new AbortController().signal);
@@ -28,11 +28,21 @@ test('chunks appended in batches land in order, and the MD5 covers exactly them;
   await file.close();
   assert.deepEqual(await readFile(path), all);
 
+  // A file that ends inside a 4 KiB block goes on from exactly where it ends.
   const trusted = 12_345;
   const again = await openStagingFile(path, trusted, new AbortController().signal);
   assert.equal(again.bytes(), trusted);
   assert.equal(await again.md5(), createHash('md5').update(all.subarray(0, trusted)).digest('hex'));
-  await again.remove();
+  await again.close();
+  assert.deepEqual(await readFile(path), all.subarray(0, trusted));
+  const last = await openStagingFile(path, trusted, new AbortController().signal);
+  await last.append([all.subarray(trusted)]);
+  assert.equal(await last.md5(), createHash('md5').update(all).digest('hex'));
+  await last.close();
+  assert.deepEqual(await readFile(path), all);
+  const none = await openStagingFile(path, 0, new AbortController().signal);
+  assert.equal(none.bytes(), 0);
+  await none.remove();
 });
 
 test('one append at a time; idle() and close() wait for the running one, so bytes() is what the file holds', async () => {
@@ -52,14 +62,4 @@ test('one append at a time; idle() and close() wait for the running one, so byte
   assert.equal(onDisk.length, big.length + 4);
   assert.equal(onDisk.subarray(big.length).toString(), 'tail');
   await assert.doesNotReject(file.idle());
-});
-
-test('unwritten: the rest of a batch after a short write, cut inside a chunk or on a boundary', () => {
-  const [a, b, c] = [Buffer.from('abc'), Buffer.from('defg'), Buffer.from('hi')];
-  const text = (bufs: Buffer[]): string => Buffer.concat(bufs).toString();
-  assert.equal(text(unwritten([a, b, c], 0)), 'abcdefghi');
-  assert.equal(text(unwritten([a, b, c], 2)), 'cdefghi');
-  assert.equal(text(unwritten([a, b, c], 3)), 'defghi');
-  assert.equal(text(unwritten([a, b, c], 8)), 'i');
-  assert.deepEqual(unwritten([a, b, c], 9), []);
 });

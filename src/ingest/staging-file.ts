@@ -3,20 +3,24 @@
 // disk, so the hash and the file can never disagree, whatever fails in between. A resumed file is
 // re-hashed first, after cutting it back to the bytes the caller vouches for. The hash runs on a
 // worker thread (md5-workers.ts), beside the main thread, which receives and writes.
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import { type FileHandle, open, rm } from 'node:fs/promises';
+import { BlockWriter, DIRECT_ALIGN, openDirect } from '../blob/block-writer.js';
 import { FetchError } from './fetch-errors.js';
 import { runningMd5 } from './md5-workers.js';
 
 export interface StagingFile {
   readonly path: string;
-  /** Bytes in the file (all hashed). */
+  /**
+   * Bytes taken: those in the file (all hashed) and up to a block not written yet (block-writer.ts),
+   * which `md5()` and `close()` write out.
+   */
   bytes(): number;
-  /** Hex MD5 of the whole file as it is now. */
+  /** Hex MD5 of every byte taken, once they are all in the file. */
   md5(): Promise<string>;
   /**
-   * Writes the chunks, in order, at the end of the file (one syscall where the OS takes them all).
-   * One append at a time: a second call while one is running is refused.
+   * Adds the chunks, in order, at the end of the file, written 1 MiB at a time as they fill a
+   * block. One append at a time: a second call while one is running is refused.
    */
   append(chunks: readonly Buffer[]): Promise<void>;
   /**
@@ -43,14 +47,16 @@ const ioError = (path: string, what: string, cause: unknown): FetchError =>
  */
 export async function openStagingFile(path: string, trustedBytes: number, signal: AbortSignal): Promise<StagingFile> {
   let handle: FileHandle;
-  let bytes: number;
+  let direct: FileHandle | undefined;
   try {
-    handle = await open(path, 'a');
+    handle = await open(path, constants.O_RDWR | constants.O_CREAT, 0o644);
   } catch (err) {
     throw ioError(path, 'open', err);
   }
   const hash = runningMd5();
+  let bytes: number;
   try {
+    direct = await openDirect(path);
     const size = (await handle.stat()).size;
     bytes = Math.min(size, Math.max(0, Math.floor(trustedBytes)));
     if (size > bytes) await handle.truncate(bytes);
@@ -64,65 +70,101 @@ export async function openStagingFile(path: string, trustedBytes: number, signal
     }
   } catch (err) {
     hash.forget();
+    await direct?.close().catch(() => {});
     await handle.close().catch(() => {});
     if (signal.aborted) throw new FetchError('Cancelled', 'The download was cancelled', { cause: signal.reason });
     throw ioError(path, 'read back', err);
   }
 
-  const appendNow = async (chunks: readonly Buffer[]): Promise<void> => {
-    let total = 0;
-    for (const c of chunks) total += c.length;
-    try {
-      // pwritev of the chunks as they are: no copy into one buffer first.
-      for (let written = 0; written < total; ) {
-        const { bytesWritten } = await handle.writev(written === 0 ? (chunks as Buffer[]) : unwritten(chunks, written));
-        written += bytesWritten;
-      }
-    } catch (err) {
-      // A partly written chunk would leave bytes the hash does not cover: cut them off.
-      await handle.truncate(bytes).catch(() => {});
-      throw ioError(path, 'write', err);
+  // The hash takes each range once it is in the file, so the two never disagree, whatever fails.
+  // A file that ends inside a 4 KiB block goes on with that block's first bytes read back, so
+  // that its writes stay direct and no byte is fetched twice.
+  const writerAt = async (offset: number): Promise<BlockWriter> => {
+    const misaligned = offset % DIRECT_ALIGN;
+    let head: Buffer | undefined;
+    if (direct !== undefined && misaligned !== 0) {
+      head = Buffer.alloc(misaligned);
+      const { bytesRead } = await handle.read(head, 0, misaligned, offset - misaligned);
+      if (bytesRead !== misaligned) throw new Error(`read ${bytesRead} of the ${misaligned} bytes before ${offset}`);
     }
-    bytes += total;
+    return new BlockWriter({ buffered: handle, direct }, offset, (written) => hash.update(written), head);
+  };
+  let writer: BlockWriter;
+  try {
+    writer = await writerAt(bytes);
+  } catch (err) {
+    hash.forget();
+    await direct?.close().catch(() => {});
+    await handle.close().catch(() => {});
+    throw ioError(path, 'read back', err);
+  }
+  /** After a failure: the file and the hash hold the bytes written so far; what was held is dropped. */
+  const cutBack = async (err: unknown, what: string): Promise<never> => {
+    const written = writer.written;
+    writer.release();
+    await handle.truncate(written).catch(() => {});
+    // Without the block's head (the file could not be read), the writes go on buffered.
+    writer = await writerAt(written).catch(() => new BlockWriter({ buffered: handle }, written, (b) => hash.update(b)));
+    throw ioError(path, what, err);
+  };
+  const appendNow = async (chunks: readonly Buffer[]): Promise<void> => {
     try {
-      for (const c of chunks) await hash.update(c);
+      await writer.write(chunks);
     } catch (err) {
-      throw ioError(path, 'hash', err);
+      await cutBack(err, 'write');
+    }
+  };
+  const flushNow = async (): Promise<void> => {
+    try {
+      await writer.flush();
+    } catch (err) {
+      await cutBack(err, 'write');
     }
   };
 
   let closed = false;
   let running: Promise<void> | undefined;
+  /** One append or flush at a time. */
+  const serial = (work: () => Promise<void>, what: string): Promise<void> => {
+    if (running) return Promise.reject(new Error(`${what} ${path} while another append is running`));
+    const done = work().finally(() => {
+      running = undefined;
+    });
+    running = done.catch(() => {});
+    return done;
+  };
   const file: StagingFile = {
     path,
-    bytes: () => bytes,
-    md5: () => hash.digest().catch((err: unknown) => {
-      throw ioError(path, 'hash', err);
-    }),
-    append(chunks) {
-      if (running) return Promise.reject(new Error(`append to ${path} while another append is running`));
-      const done = appendNow(chunks).finally(() => {
-        running = undefined;
+    bytes: () => writer.position,
+    async md5() {
+      await file.idle();
+      await serial(flushNow, 'flush');
+      return hash.digest().catch((err: unknown) => {
+        throw ioError(path, 'hash', err);
       });
-      running = done.catch(() => {});
-      return done;
     },
+    append: (chunks) => serial(() => appendNow(chunks), 'append to'),
     idle: () => running ?? Promise.resolve(),
     async reset() {
       await file.idle();
+      writer.release();
+      writer = await writerAt(0);
       try {
         await handle.truncate(0);
       } catch (err) {
         throw ioError(path, 'truncate', err);
       }
       hash.reset();
-      bytes = 0;
     },
     async close() {
       if (closed) return;
       closed = true;
       await file.idle();
+      // What was taken but not written yet goes to the file, so a later run resumes after it.
+      await flushNow().catch(() => {});
+      writer.release();
       hash.forget();
+      await direct?.close().catch(() => {});
       await handle.close();
     },
     async remove() {
@@ -131,17 +173,4 @@ export async function openStagingFile(path: string, trustedBytes: number, signal
     },
   };
   return file;
-}
-
-/** What is left of `chunks` after their first `skip` bytes (after a short write). */
-export function unwritten(chunks: readonly Buffer[], skip: number): Buffer[] {
-  const rest: Buffer[] = [];
-  for (const c of chunks) {
-    if (skip >= c.length) skip -= c.length;
-    else {
-      rest.push(skip === 0 ? c : c.subarray(skip));
-      skip = 0;
-    }
-  }
-  return rest;
 }

@@ -26,7 +26,7 @@ import { link, mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { WRITE_HIGH_WATER_MARK, pipeIntoFile } from '../blob/file-writes.js';
+import { writeBodyToFile } from '../blob/file-writes.js';
 import { type StagedPartRow, stagedPartKey, strideOf, stagedOffset } from './part-slots.js';
 import { StagingMd5 } from './staging-md5.js';
 
@@ -109,16 +109,20 @@ export class PartStaging {
       throw error;
     }
     let used = false;
+    const path = this.pathOf(upload.uploadId);
     return {
       key: stagedPartKey(upload.prefix, partNumber, offset),
       offset,
       async write(body, signal) {
         if (used) throw new Error('a staging slot is written once');
         used = true;
-        const file = handle.createWriteStream({ start: offset, highWaterMark: WRITE_HIGH_WATER_MARK, flush: true });
-        // Returns only once the stream is closed: a failed write's last chunk must land before
+        // Returns only once no write is running: a failed write's last block must land before
         // the slot is freed for the next attempt.
-        await pipeIntoFile(capped(body, size), file, signal);
+        try {
+          await writeBodyToFile({ handle, path }, offset, capped(body, size), signal);
+        } finally {
+          await handle.close();
+        }
       },
       recorded: () => {
         state.recorded.set(partNumber, size);

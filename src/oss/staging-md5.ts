@@ -15,19 +15,50 @@ import { Worker } from 'node:worker_threads';
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-const { openSync, readSync, closeSync } = require('node:fs');
+const { openSync, readSync, closeSync, constants } = require('node:fs');
 const CHUNK = 1024 * 1024;
-const buf = Buffer.allocUnsafe(CHUNK);
+const ALIGN = 4096;
+// Read past the page cache where the file allows it: the parts were written past it
+// (block-writer.ts), and a buffered read would fill the cache with the whole upload again. A
+// WebAssembly memory's base is page-aligned, as O_DIRECT wants.
+const buf = Buffer.from(new WebAssembly.Memory({ initial: CHUNK / 65536 }).buffer, 0, CHUNK);
 const uploads = new Map();
+function openDirect(path) {
+  if (constants.O_DIRECT === undefined) return undefined;
+  try {
+    return openSync(path, constants.O_RDONLY | constants.O_DIRECT);
+  } catch (e) {
+    if (e.code === 'EINVAL' || e.code === 'EOPNOTSUPP' || e.code === 'ENOTSUP') return undefined;
+    throw e;
+  }
+}
 function advance(u, path, to) {
   if (u.pos >= to) return;
-  const fd = openSync(path, 'r');
+  let direct = u.pos % ALIGN === 0 ? openDirect(path) : undefined;
+  let fd = direct ?? openSync(path, 'r');
   try {
     while (u.pos < to) {
-      const n = readSync(fd, buf, 0, Math.min(CHUNK, to - u.pos), u.pos);
-      if (n === 0) throw new Error('the staging file ends at ' + u.pos + ', before ' + to);
+      let n;
+      try {
+        // A direct read takes whole aligned blocks; bytes past 'to' are not hashed.
+        n = readSync(fd, buf, 0, direct === undefined ? Math.min(CHUNK, to - u.pos) : CHUNK, u.pos);
+      } catch (e) {
+        if (direct === undefined || e.code !== 'EINVAL') throw e;
+        closeSync(fd);
+        direct = undefined;
+        fd = openSync(path, 'r');
+        continue;
+      }
+      n = Math.min(n, to - u.pos);
+      if (n <= 0) throw new Error('the staging file ends at ' + u.pos + ', before ' + to);
       u.hash.update(buf.subarray(0, n));
       u.pos += n;
+      // A short direct read (the end of the file) leaves an unaligned offset: buffered from here.
+      if (direct !== undefined && u.pos % ALIGN !== 0 && u.pos < to) {
+        closeSync(fd);
+        direct = undefined;
+        fd = openSync(path, 'r');
+      }
     }
   } finally {
     closeSync(fd);
