@@ -1,8 +1,10 @@
-// The local staging file of one download, and the MD5 of exactly the bytes it holds. Writes go
-// through here one batch of chunks at a time and the hash is updated only after the batch is on
-// disk, so the hash and the file can never disagree, whatever fails in between. A resumed file is
-// re-hashed first, after cutting it back to the bytes the caller vouches for. The hash runs on a
-// worker thread (md5-workers.ts), beside the main thread, which receives and writes.
+// The local staging file of one download, and the MD5 of exactly the bytes it holds. Bytes are
+// gathered into 1 MiB blocks and written past the page cache where the filesystem allows it
+// (block-writer.ts); the hash takes a block only once it is in the file, so the hash and the file
+// can never disagree, whatever fails in between. A worker killed with SIGKILL loses the block it
+// held (at most 1 MiB, fetched again with Range). A resumed file is re-hashed first, after
+// cutting it back to the bytes the caller vouches for. The hash runs on a worker thread
+// (md5-workers.ts), beside the main thread, which receives and writes.
 import { constants, createReadStream } from 'node:fs';
 import { type FileHandle, open, rm } from 'node:fs/promises';
 import { BlockWriter, DIRECT_ALIGN, openDirect } from '../blob/block-writer.js';
