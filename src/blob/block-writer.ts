@@ -30,12 +30,10 @@ const MAX_SPARE_BLOCKS = 32;
 
 let directWrites = true;
 
-/** Process-wide switch (config `storage.directWrites`, env OPENVOD_DIRECT_WRITES). */
+/** Process-wide switch (config `directWrites`, env OPENVOD_DIRECT_WRITES). */
 export function setDirectWrites(enabled: boolean): void {
   directWrites = enabled;
 }
-
-export const directWritesEnabled = (): boolean => directWrites;
 
 /** The one part of the WebAssembly API used here (Node has it; the project's type libs do not declare it). */
 const { Memory } = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number }) => { readonly buffer: ArrayBuffer } } }).WebAssembly;
@@ -172,18 +170,7 @@ export class BlockWriter {
   /** Writes the block's first `n` bytes (n aligned, or the whole block) and keeps the rest at its start. */
   async #writeOut(n: number): Promise<void> {
     const block = this.#use();
-    const direct = this.#direct;
-    if (direct !== undefined) {
-      try {
-        await writeFully(direct, block.subarray(0, n), this.#base);
-      } catch (e) {
-        if (!isRefusal(e)) throw e;
-        // The filesystem took the open but not the write: buffered from here on (the caller
-        // still closes the direct handle).
-        this.#direct = undefined;
-        await writeFully(this.#buffered, block.subarray(this.#kept, n), this.#base + this.#kept);
-      }
-    } else {
+    if (!(await this.#writtenDirect(block.subarray(0, n)))) {
       await writeFully(this.#buffered, block.subarray(this.#kept, n), this.#base + this.#kept);
     }
     const from = this.#kept;
@@ -192,6 +179,21 @@ export class BlockWriter {
     this.#base += n;
     this.#fill -= n;
     this.#kept = 0;
+  }
+
+  /** Writes `bytes` at the block's offset direct; false when there is no direct handle (any more). */
+  async #writtenDirect(bytes: Uint8Array): Promise<boolean> {
+    if (this.#direct === undefined) return false;
+    try {
+      await writeFully(this.#direct, bytes, this.#base);
+      return true;
+    } catch (e) {
+      if (!isRefusal(e)) throw e;
+      // The filesystem took the open but not the write: buffered from here on (the caller
+      // still closes the direct handle).
+      this.#direct = undefined;
+      return false;
+    }
   }
 }
 

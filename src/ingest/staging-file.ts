@@ -56,28 +56,6 @@ export async function openStagingFile(path: string, trustedBytes: number, signal
     throw ioError(path, 'open', err);
   }
   const hash = runningMd5();
-  let bytes: number;
-  try {
-    direct = await openDirect(path);
-    const size = (await handle.stat()).size;
-    bytes = Math.min(size, Math.max(0, Math.floor(trustedBytes)));
-    if (size > bytes) await handle.truncate(bytes);
-    if (bytes > 0) {
-      let read = 0;
-      for await (const chunk of createReadStream(path, { start: 0, end: bytes - 1, signal, highWaterMark: 1024 * 1024 })) {
-        await hash.update(chunk as Buffer);
-        read += (chunk as Buffer).length;
-      }
-      if (read !== bytes) throw new Error(`read ${read} of ${bytes} bytes`);
-    }
-  } catch (err) {
-    hash.forget();
-    await direct?.close().catch(() => {});
-    await handle.close().catch(() => {});
-    if (signal.aborted) throw new FetchError('Cancelled', 'The download was cancelled', { cause: signal.reason });
-    throw ioError(path, 'read back', err);
-  }
-
   // The hash takes each range once it is in the file, so the two never disagree, whatever fails.
   // A file that ends inside a 4 KiB block goes on with that block's first bytes read back, so
   // that its writes stay direct and no byte is fetched twice.
@@ -93,11 +71,24 @@ export async function openStagingFile(path: string, trustedBytes: number, signal
   };
   let writer: BlockWriter;
   try {
+    direct = await openDirect(path);
+    const size = (await handle.stat()).size;
+    const bytes = Math.min(size, Math.max(0, Math.floor(trustedBytes)));
+    if (size > bytes) await handle.truncate(bytes);
+    if (bytes > 0) {
+      let read = 0;
+      for await (const chunk of createReadStream(path, { start: 0, end: bytes - 1, signal, highWaterMark: 1024 * 1024 })) {
+        await hash.update(chunk as Buffer);
+        read += (chunk as Buffer).length;
+      }
+      if (read !== bytes) throw new Error(`read ${read} of ${bytes} bytes`);
+    }
     writer = await writerAt(bytes);
   } catch (err) {
     hash.forget();
     await direct?.close().catch(() => {});
     await handle.close().catch(() => {});
+    if (signal.aborted) throw new FetchError('Cancelled', 'The download was cancelled', { cause: signal.reason });
     throw ioError(path, 'read back', err);
   }
   /** After a failure: the file and the hash hold the bytes written so far; what was held is dropped. */

@@ -34,19 +34,24 @@ function openDirect(path) {
 }
 function advance(u, path, to) {
   if (u.pos >= to) return;
-  let direct = u.pos % ALIGN === 0 ? openDirect(path) : undefined;
-  let fd = direct ?? openSync(path, 'r');
+  let fd = u.pos % ALIGN === 0 ? openDirect(path) : undefined;
+  let direct = fd !== undefined;
+  if (!direct) fd = openSync(path, 'r');
+  const buffered = () => {
+    closeSync(fd);
+    fd = undefined;
+    direct = false;
+    fd = openSync(path, 'r');
+  };
   try {
     while (u.pos < to) {
       let n;
       try {
         // A direct read takes whole aligned blocks; bytes past 'to' are not hashed.
-        n = readSync(fd, buf, 0, direct === undefined ? Math.min(CHUNK, to - u.pos) : CHUNK, u.pos);
+        n = readSync(fd, buf, 0, direct ? CHUNK : Math.min(CHUNK, to - u.pos), u.pos);
       } catch (e) {
-        if (direct === undefined || e.code !== 'EINVAL') throw e;
-        closeSync(fd);
-        direct = undefined;
-        fd = openSync(path, 'r');
+        if (!direct || e.code !== 'EINVAL') throw e;
+        buffered();
         continue;
       }
       n = Math.min(n, to - u.pos);
@@ -54,14 +59,10 @@ function advance(u, path, to) {
       u.hash.update(buf.subarray(0, n));
       u.pos += n;
       // A short direct read (the end of the file) leaves an unaligned offset: buffered from here.
-      if (direct !== undefined && u.pos % ALIGN !== 0 && u.pos < to) {
-        closeSync(fd);
-        direct = undefined;
-        fd = openSync(path, 'r');
-      }
+      if (direct && u.pos % ALIGN !== 0 && u.pos < to) buffered();
     }
   } finally {
-    closeSync(fd);
+    if (fd !== undefined) closeSync(fd);
   }
 }
 const fresh = () => ({ hash: createHash('md5'), pos: 0 });
