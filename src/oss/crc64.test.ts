@@ -29,6 +29,17 @@ test('agrees with the bit-at-a-time definition for every length up to 40 and for
   assert.equal(crc64(big), reference(big));
 });
 
+test('lengths around the four-stream block (4 × 2 KiB) agree with the definition', () => {
+  // Below, at and past one and two blocks, so the block loop, the 8-byte loop and the byte loop
+  // each start and stop at every kind of boundary; a register not zero going in, too.
+  const data = randomBytes(2 * 8192 + 9);
+  for (const n of [8183, 8184, 8191, 8192, 8193, 8200, 16_384, 16_385, 16_393, 2 * 8192 + 9]) {
+    assert.equal(crc64(data.subarray(0, n)), reference(data.subarray(0, n)), `length ${n}`);
+  }
+  const c = new Crc64().update(data.subarray(0, 5)).update(data.subarray(5, 5 + 8192)).update(data.subarray(5 + 8192));
+  assert.equal(c.digest(), reference(data));
+});
+
 test('streaming in arbitrary chunks gives the same value', () => {
   const data = randomBytes(10_000);
   const c = new Crc64();
