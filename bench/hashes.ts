@@ -2,12 +2,15 @@
 // OpenVOD's CRC-64 kernel (src/oss/crc64-wasm.ts) fed 64 KiB pieces, as the upload endpoint's
 // socket reads arrive, beside the same kernel fed 4 KiB pieces, which are under its four-stream
 // block and so run its single-stream loop (the baseline: what the kernel was before it ran four
-// streams side by side); and node:crypto's MD5 (OpenSSL) and a plain copy, for scale.
+// streams side by side); OpenVOD's MD5 kernel (src/ingest/md5-wasm.ts), four streams in its SIMD
+// lanes and one alone, beside node:crypto's MD5 (OpenSSL, the baseline); and a plain copy.
 //
 //   node --import tsx bench/hashes.ts [--mib 256] [--rounds 3]
 import { createHash, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { md5ModuleBytes } from '../src/ingest/md5-wasm.js';
 import { Crc64 } from '../src/oss/crc64.js';
+import { wasmApi } from '../src/wasm/assemble.js';
 
 const MIB = 1024 * 1024;
 const { values } = parseArgs({ options: { mib: { type: 'string', default: '256' }, rounds: { type: 'string', default: '3' } } });
@@ -28,7 +31,25 @@ function rate(piece: number, step: (chunk: Buffer) => void): number {
   return total / MIB / ((performance.now() - t0) / 1000);
 }
 
-const best = { crc64: 0, crc64Single: 0, md5: 0, copy: 0 };
+// The MD5 kernel over 4 × 4 MiB of its own memory, state at 0 (lanes) and 64 (one).
+const PAGES = 4 * 64 + 1;
+const memory = new wasmApi.Memory({ initial: PAGES, maximum: PAGES, shared: true });
+const md5Kernel = new wasmApi.Instance(new wasmApi.Module(md5ModuleBytes(PAGES)), { env: { memory } }).exports as {
+  lanes(state: number, p0: number, p1: number, p2: number, p3: number, n: number): void;
+  one(state: number, p: number, n: number): void;
+};
+new Uint8Array(memory.buffer).set(data.subarray(0, 16 * MIB), 65_536);
+const STREAM = 4 * MIB;
+function kernelRate(streams: 1 | 4): number {
+  const t0 = performance.now();
+  for (let done = 0; done < total; done += streams * STREAM) {
+    if (streams === 4) md5Kernel.lanes(0, 65_536, 65_536 + STREAM, 65_536 + 2 * STREAM, 65_536 + 3 * STREAM, STREAM / 64);
+    else md5Kernel.one(64, 65_536, STREAM / 64);
+  }
+  return total / MIB / ((performance.now() - t0) / 1000);
+}
+
+const best = { crc64: 0, crc64Single: 0, md5: 0, md5Lanes: 0, md5One: 0, copy: 0 };
 const copyTo = Buffer.allocUnsafe(64 * 1024);
 for (let r = 0; r < rounds; r++) {
   const crc = new Crc64();
@@ -37,13 +58,17 @@ for (let r = 0; r < rounds; r++) {
   best.crc64Single = Math.max(best.crc64Single, rate(4096, (c) => single.update(c)));
   const md5 = createHash('md5');
   best.md5 = Math.max(best.md5, rate(64 * 1024, (c) => md5.update(c)));
+  best.md5Lanes = Math.max(best.md5Lanes, kernelRate(4));
+  best.md5One = Math.max(best.md5One, kernelRate(1));
   best.copy = Math.max(best.copy, rate(64 * 1024, (c) => c.copy(copyTo)));
 }
 const f = (n: number): string => n.toFixed(0).padStart(6);
 process.stdout.write(`bench/hashes: ${values.mib} MiB per measurement, best of ${rounds}; node ${process.version}\n`);
 process.stdout.write(`  CRC-64, 64 KiB pieces (four streams)   ${f(best.crc64)} MiB/s\n`);
 process.stdout.write(`  CRC-64, 4 KiB pieces (one stream)      ${f(best.crc64Single)} MiB/s\n`);
-process.stdout.write(`  MD5 (node:crypto, OpenSSL)             ${f(best.md5)} MiB/s\n`);
+process.stdout.write(`  MD5 (node:crypto, OpenSSL), one stream  ${f(best.md5)} MiB/s\n`);
+process.stdout.write(`  MD5 kernel, four streams in its lanes  ${f(best.md5Lanes)} MiB/s in all\n`);
+process.stdout.write(`  MD5 kernel, one stream                 ${f(best.md5One)} MiB/s\n`);
 process.stdout.write(`  copy (Buffer.copy)                     ${f(best.copy)} MiB/s\n`);
-process.stdout.write(`ratio four streams / one stream ${(best.crc64 / best.crc64Single).toFixed(2)}\n`);
+process.stdout.write(`ratio CRC-64 four streams / one stream ${(best.crc64 / best.crc64Single).toFixed(2)}; MD5 lanes / OpenSSL ${(best.md5Lanes / best.md5).toFixed(2)}, one / OpenSSL ${(best.md5One / best.md5).toFixed(2)}\n`);
 process.stdout.write(`${JSON.stringify({ bench: 'hashes', mibPerS: Object.fromEntries(Object.entries(best).map(([k, v]) => [k, Math.round(v)])) })}\n`);

@@ -116,3 +116,54 @@ test('past MAX_SHARED_RING_BYTES a hash runs on the calling thread, just as righ
   for (const h of onWorkers) h.forget();
   assert.equal(sharedRingBytesInUse(), before);
 });
+
+test('hashes beside others go through the WebAssembly lanes: odd chunks at every offset, digests mid-way, a reset', async () => {
+  // The worker's first hash is OpenSSL's, even asked for the lanes; those asking opened beside it
+  // run in the kernel's lanes; one not asking stays with OpenSSL.
+  const first = runningMd5({ lanes: true });
+  const others = Array.from({ length: 6 }, () => runningMd5({ ringBytes: 1024 * 1024, lanes: true }));
+  const plain = runningMd5();
+  assert.equal(first.lanes, false);
+  assert.equal(plain.lanes, false);
+  plain.forget();
+  assert.ok(others.every((h) => h.on === 'worker' && h.lanes), 'the hashes opened beside the first are in the lanes');
+  const sizes = [1, 7, 8, 13, 63, 64, 65, 4093, 65_536, 65_537, 262_139, 700_001];
+  const source = randomBytes(2 * 1024 * 1024);
+  const given: Buffer[][] = [first, ...others].map(() => []);
+  const give = async (i: number, chunk: Buffer): Promise<void> => {
+    given[i]?.push(chunk);
+    await [first, ...others][i]?.update(chunk);
+  };
+  for (let round = 0; round < 24; round++) {
+    // Every hash gets a chunk in the same turn, of a different size and source offset.
+    await Promise.all([first, ...others].map((_, i) => {
+      const length = sizes[(round + i) % sizes.length] as number;
+      const offset = (round * 131 + i * 17) % (source.length - length);
+      return give(i, source.subarray(offset, offset + length));
+    }));
+    if (round === 10) {
+      assert.equal(await others[1]?.digest(), md5(...(given[2] as Buffer[])), 'a digest mid-way');
+      others[2]?.reset();
+      given[3] = [];
+    }
+  }
+  const digests = await Promise.all([first, ...others].map((h) => h.digest()));
+  assert.deepEqual(digests, given.map((chunks) => md5(...chunks)));
+  for (const h of [first, ...others]) h.forget();
+});
+
+test('a hash in the lanes whose neighbours send nothing still goes on: its bytes wait only a moment', async () => {
+  const first = runningMd5();
+  const idle = runningMd5({ lanes: true });
+  const busy = runningMd5({ lanes: true });
+  assert.ok(idle.lanes && busy.lanes);
+  // Four rings' worth, not awaited: the caller waits for room, so the worker must hash while the
+  // neighbour sends nothing at all.
+  const chunks = Array.from({ length: 32 }, () => randomBytes(512 * 1024));
+  await Promise.all(chunks.map((c) => busy.update(c)));
+  assert.equal(await busy.digest(), md5(...chunks));
+  // A few bytes, short of a block and of the lanes' batch: the digest does not wait for more.
+  await idle.update(chunks[0]?.subarray(0, 10) as Buffer);
+  assert.equal(await idle.digest(), md5(chunks[0]?.subarray(0, 10) as Buffer));
+  for (const h of [first, idle, busy]) h.forget();
+});

@@ -55,7 +55,7 @@ export async function openStagingFile(path: string, trustedBytes: number, signal
   } catch (err) {
     throw ioError(path, 'open', err);
   }
-  const hash = runningMd5();
+  const hash = runningMd5({ lanes: true });
   // The hash takes each range once it is in the file, so the two never disagree, whatever fails.
   // A file that ends inside a 4 KiB block goes on with that block's first bytes read back, so
   // that its writes stay direct and no byte is fetched twice.

@@ -27,6 +27,8 @@
 // DATA_AT, 64 KiB at a time. `reg` is the pre-inverted register (crc64.ts does the init and final
 // XOR).
 
+import { MODULE_HEADER, name, section, sleb, uleb, wasmApi } from '../wasm/assemble.js';
+
 const TABLE_BYTES = 8 * 256 * 8;
 /** Streams hashed side by side, and bytes per stream (a power of two). */
 const STREAMS = 4;
@@ -36,26 +38,6 @@ const DATA_AT = 2 * TABLE_BYTES;
 const CHUNK_BYTES = 64 * 1024;
 const PAGES = Math.ceil((DATA_AT + CHUNK_BYTES) / 65536);
 const POLY = 0xc96c_5795_d787_0f42n;
-
-const uleb = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-};
-const sleb = (n: number): number[] => {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) return [...out, b];
-    out.push(b | 0x80);
-  }
-};
 
 // The opcodes used (WebAssembly core spec §5.4).
 const op = {
@@ -127,10 +109,8 @@ function moduleBytes(): Uint8Array {
     ...loopUntil(END, 1, byte),
     ...get(REG), op.end,
   ];
-  const section = (id: number, content: number[]): number[] => [id, ...uleb(content.length), ...content];
-  const name = (s: string): number[] => [s.length, ...Buffer.from(s, 'latin1')];
   return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
+    ...MODULE_HEADER,
     ...section(1, [1, 0x60, 3, I64, I32, I32, 1, I64]), // type 0: (i64, i32, i32) -> i64
     ...section(3, [1, 0]), // function 0 has type 0
     ...section(5, [1, 0x00, PAGES]), // one memory, PAGES pages
@@ -144,19 +124,13 @@ export interface Crc64Kernel {
   update(reg: bigint, data: Uint8Array): bigint;
 }
 
-/** The part of the WebAssembly API used here (Node has it; the project's type libs do not declare it). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: Record<string, unknown> };
-}
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 let kernel: Crc64Kernel | undefined;
 
 /** The shared kernel, instantiated on first use (synchronously: the module is tiny). */
 export function crc64Kernel(): Crc64Kernel {
   if (kernel) return kernel;
-  const instance = new wasm.Instance(new wasm.Module(moduleBytes()));
+  const instance = new wasmApi.Instance(new wasmApi.Module(moduleBytes()));
   const memory = instance.exports.memory as { buffer: ArrayBuffer };
   const run = instance.exports.update as (reg: bigint, p: number, len: number) => bigint;
   const tables = new BigUint64Array(memory.buffer, 0, 8 * 256);
