@@ -37,7 +37,8 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const { memory, module, laneWaitMs, readyBytes } = workerData;
-const { lanes, one } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+// No module where this V8 cannot compile it (no WebAssembly SIMD): every hash is OpenSSL's then.
+const { lanes, one } = module ? new WebAssembly.Instance(module, { env: { memory } }).exports : {};
 const u8 = new Uint8Array(memory.buffer);
 const dv = new DataView(memory.buffer);
 const LANE_STATE = 0, FINAL = 64, PAD = 128;
@@ -249,8 +250,18 @@ const LANE_WAIT_MS = 8;
 /** Bytes a hash has queued before it counts as ready for the lanes. */
 const LANE_READY_BYTES = 64 * 1024;
 
-let compiled: object | undefined;
-const md5Module = (): object => (compiled ??= new wasmApi.Module(md5ModuleBytes(MEMORY_PAGES)));
+let compiled: object | null | undefined;
+/** The kernel, compiled once; null where WebAssembly SIMD is missing (then no hash asks for lanes). */
+function md5Module(): object | null {
+  if (compiled === undefined) {
+    try {
+      compiled = new wasmApi.Module(md5ModuleBytes(MEMORY_PAGES));
+    } catch {
+      compiled = null;
+    }
+  }
+  return compiled;
+}
 
 class HashWorker {
   private readonly worker: Worker;
@@ -339,7 +350,7 @@ class HashWorker {
     hash.slot = room.slot;
     if (this.failure) hash.fail(this.failure);
     else {
-      hash.lanes = lanes && this.load > 0;
+      hash.lanes = lanes && this.load > 0 && md5Module() !== null;
       this.worker.postMessage({ type: 'open', id: hash.id, slot: room.slot, ring: room.at, ringBytes, openssl: !hash.lanes });
       this.hashes.set(hash.id, hash);
     }
