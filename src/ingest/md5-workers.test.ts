@@ -167,3 +167,27 @@ test('a hash in the lanes whose neighbours send nothing still goes on: its bytes
   assert.equal(await idle.digest(), md5(chunks[0]?.subarray(0, 10) as Buffer));
   for (const h of [first, idle, busy]) h.forget();
 });
+
+test('a digest covers exactly the bytes given before it, though more are given before its answer comes', async () => {
+  // The worker is kept busy hashing a big chunk of another hash while the messages below queue up
+  // behind it, so that it finds them all at once.
+  const blocker = runningMd5(); // the worker's first: OpenSSL's
+  const plain = runningMd5();
+  const laned = runningMd5({ lanes: true });
+  assert.ok(!plain.lanes && laned.lanes);
+  const big = randomBytes(3 * 1024 * 1024);
+  for (const h of [plain, laned]) {
+    const a = randomBytes(300_001);
+    const b = randomBytes(200_003);
+    const busy = blocker.update(big);
+    // Posted to the worker in this order, no answer awaited in between: update, digest, update, digest.
+    const updates = [h.update(a)];
+    const mid = h.digest();
+    updates.push(h.update(b));
+    const end = h.digest();
+    await Promise.all([busy, ...updates]);
+    assert.equal(await mid, md5(a), `${h.lanes ? 'lanes' : 'OpenSSL'}: the first digest`);
+    assert.equal(await end, md5(a, b), `${h.lanes ? 'lanes' : 'OpenSSL'}: the second digest`);
+  }
+  for (const h of [blocker, plain, laned]) h.forget();
+});

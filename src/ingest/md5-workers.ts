@@ -116,13 +116,28 @@ function finalHex(s) {
   one(FINAL, PAD, blocks);
   return Buffer.from(memory.buffer, FINAL, 16).toString('hex');
 }
+// Hashes everything s has queued, now (its digest is asked for), taking into the lanes beside it
+// any other streams that have whole blocks queued too.
+function flush(s) {
+  for (let blocks = headBlocks(s); blocks > 0; blocks = headBlocks(s)) {
+    const group = [{ s, blocks }];
+    for (const o of streams.values()) {
+      if (group.length === 4) break;
+      if (o === s || o.openssl) continue;
+      const b = headBlocks(o);
+      if (b > 0) group.push({ s: o, blocks: b });
+    }
+    if (group.length === 1) hashOne(s, blocks);
+    else hashLanes(group.map((x) => x.s), Math.min(1024, ...group.map((x) => x.blocks)));
+  }
+}
 // Hashes what is queued. Bytes wait (up to laneWaitMs) until enough streams have some, so that
-// four go through the lanes at once; a stream asked for its digest, or whose ring is half full,
-// does not wait, and neither does anything once the wait is over.
+// four go through the lanes at once; a stream whose ring is half full does not wait, and neither
+// does anything once the wait is over. (A digest does not wait either: see flush.)
 function pump(force) {
   const open = [...streams.values()].filter((s) => !s.openssl);
   const target = Math.max(1, Math.min(4, open.length));
-  const urgent = (s) => force || s.digests.length > 0 || s.pending >= s.ringBytes / 2;
+  const urgent = (s) => force || s.pending >= s.ringBytes / 2;
   let ready = 0;
   let now = false;
   for (const s of open) {
@@ -146,10 +161,6 @@ function pump(force) {
   }
   let waiting = false;
   for (const s of streams.values()) {
-    if (s.digests.length > 0 && s.pending === 0) {
-      for (const seq of s.digests) parentPort.postMessage({ type: 'digest', id: s.id, seq, hex: s.openssl ? s.openssl.copy().digest('hex') : finalHex(s) });
-      s.digests = [];
-    }
     if (s.release > 0) {
       parentPort.postMessage({ type: 'hashed', id: s.id, length: s.release });
       s.release = 0;
@@ -177,7 +188,7 @@ function schedule() {
 parentPort.on('message', (m) => {
   const s = streams.get(m.id);
   if (m.type === 'open') {
-    const n = { id: m.id, slot: m.slot, ring: m.ring, ringBytes: m.ringBytes, segs: [], pending: 0, release: 0, digests: [], openssl: m.openssl ? createHash('md5') : undefined };
+    const n = { id: m.id, slot: m.slot, ring: m.ring, ringBytes: m.ringBytes, segs: [], pending: 0, release: 0, openssl: m.openssl ? createHash('md5') : undefined };
     restart(n);
     streams.set(m.id, n);
   } else if (m.type === 'update') {
@@ -191,7 +202,10 @@ parentPort.on('message', (m) => {
     }
     schedule();
   } else if (m.type === 'digest') {
-    s.digests.push(m.seq);
+    // Of exactly the bytes given before it: anything queued is hashed first, and nothing given
+    // after it (a later message) can be.
+    if (!s.openssl) flush(s);
+    parentPort.postMessage({ type: 'digest', id: s.id, seq: m.seq, hex: s.openssl ? s.openssl.copy().digest('hex') : finalHex(s) });
     schedule();
   } else if (m.type === 'reset') {
     drop(s);
