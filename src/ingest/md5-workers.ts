@@ -11,8 +11,10 @@
 // buffers piled up in the worker until its garbage collector ran: +120 MiB of RSS on a 512 MiB
 // pull). The rings of all open hashes together stay under MAX_SHARED_RING_BYTES: a hash asked for
 // beyond it runs on the calling thread instead, so a crowd of uploads or downloads costs time,
-// never unbounded memory. A worker that dies fails every hash it held: their `update` and
-// `digest` reject, and the caller starts that hash again from its bytes.
+// never unbounded memory. A WebAssembly memory cannot hand pages back, so the pages rings have
+// used stay resident; rings are taken lowest first, which keeps that to the most ring bytes ever
+// open at once (4 MiB for one download, 64 MiB at most). A worker that dies fails every hash it
+// held: their `update` and `digest` reject, and the caller starts that hash again from its bytes.
 //
 // Two engines. OpenSSL (node:crypto) hashes a stream as its bytes come. MD5 must run one stream's
 // 64-byte blocks in order, each step waiting on the one before, but four streams fit side by side
