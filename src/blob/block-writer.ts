@@ -17,6 +17,7 @@
 // in a direct I/O's range before it runs.
 import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
+import { wasmApi } from '../wasm/assemble.js';
 
 /** Alignment of direct writes' offsets and lengths: a multiple of every common device block. */
 export const DIRECT_ALIGN = 4096;
@@ -35,8 +36,6 @@ export function setDirectWrites(enabled: boolean): void {
   directWrites = enabled;
 }
 
-/** The one part of the WebAssembly API used here (Node has it; the project's type libs do not declare it). */
-const { Memory } = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number }) => { readonly buffer: ArrayBuffer } } }).WebAssembly;
 
 const spare: Buffer[] = [];
 
@@ -44,7 +43,7 @@ function takeBlock(): Buffer {
   const b = spare.pop();
   if (b) return b;
   // A Buffer over the memory keeps the memory alive; the memory's base is page-aligned.
-  const memory = new Memory({ initial: (BLOCKS_PER_MEMORY * BLOCK_BYTES) / WASM_PAGE });
+  const memory = new wasmApi.Memory({ initial: (BLOCKS_PER_MEMORY * BLOCK_BYTES) / WASM_PAGE });
   for (let i = 1; i < BLOCKS_PER_MEMORY; i++) spare.push(Buffer.from(memory.buffer, i * BLOCK_BYTES, BLOCK_BYTES));
   return Buffer.from(memory.buffer, 0, BLOCK_BYTES);
 }

@@ -1,6 +1,7 @@
 // What the WebAssembly kernels assembled from their opcodes share (src/oss/crc64-wasm.ts,
-// src/ingest/md5-wasm.ts): LEB128 integers, sections, names, and the part of the WebAssembly
-// API they use (Node has it; the project's type libs do not declare it).
+// src/ingest/md5-wasm.ts): LEB128 integers, sections, names; and the part of the WebAssembly API
+// the project uses, there and for page-aligned memory (src/blob/block-writer.ts) — Node has it,
+// the project's type libs do not declare it.
 
 /** Unsigned LEB128 (WebAssembly core spec §5.2.2). */
 export const uleb = (n: number): number[] => {
