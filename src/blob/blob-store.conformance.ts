@@ -366,6 +366,49 @@ export function blobStoreConformance(name: string, make: () => Promise<BlobStore
         assert.deepEqual(await keysOf(store.list('')), ['v1/given.bin', 'v1/hashed.bin']);
       });
 
+      // skipMd5 leaves the etag to the adapter (the MD5 or its other validator): only what holds
+      // for every validator is checked here.
+      itWithFiles('with skipMd5, stores the exact bytes with an etag that stat() reports too', async (store, dir) => {
+        for (const [seed, move] of [[80, false], [81, true]] as const) {
+          const path = join(dir, `skip-${seed}.bin`);
+          await writeGeneratedFile(path, seed, size);
+          const key = `v1/skip-${seed}.mp4`;
+          const info = await store.putFile(key, path, { skipMd5: true, move, contentType: 'video/mp4' });
+          assert.equal(typeof info.etag, 'string');
+          assert.notEqual(info.etag, '', `move=${String(move)}`);
+          assert.equal(info.size, size);
+          assert.equal(info.contentType, 'video/mp4');
+          assert.deepEqual(await store.stat(key), info);
+          assert.ok((await readAll(await store.get(key))).equals(generatedBuffer(seed, size)), `content differs, move=${String(move)}`);
+          assert.equal(await exists(path), !move);
+        }
+      });
+
+      itWithFiles('with skipMd5, a given md5Hex still becomes the etag', async (store, dir) => {
+        for (const [seed, move] of [[82, false], [83, true]] as const) {
+          const path = join(dir, `given-${seed}.bin`);
+          await writeGeneratedFile(path, seed, size);
+          const md5 = md5OfGenerated(seed, size);
+          const info = await store.putFile(`v1/given-${seed}.bin`, path, { skipMd5: true, md5Hex: md5, move });
+          assert.equal(info.etag, md5, `move=${String(move)}`);
+          assert.deepEqual(await store.stat(`v1/given-${seed}.bin`), info);
+        }
+      });
+
+      itWithFiles('with skipMd5, the etag changes when the content does', async (store, dir) => {
+        for (const move of [false, true]) {
+          const etags: string[] = [];
+          for (const seed of [84, 85]) {
+            const path = join(dir, `v${seed}-${String(move)}.bin`);
+            await writeGeneratedFile(path, seed, size); // same size: only the content differs
+            etags.push((await store.putFile('o/obj', path, { skipMd5: true, move })).etag);
+            assert.equal((await store.stat('o/obj'))?.etag, etags.at(-1));
+            assert.ok((await readAll(await store.get('o/obj'))).equals(generatedBuffer(seed, size)));
+          }
+          assert.notEqual(etags[0], etags[1], `move=${String(move)}`);
+        }
+      });
+
       itWithFiles('stores an empty file', async (store, dir) => {
         const path = join(dir, 'empty');
         await writeGeneratedFile(path, 63, 0);

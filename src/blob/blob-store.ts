@@ -20,12 +20,14 @@ export interface BlobInfo {
   key: string;
   size: number;
   /**
-   * Lowercase hex MD5 of the content for every object written by put()/putFile() (adapters hash
-   * while streaming; for S3 that is not the S3 ETag of a multipart upload, so the adapter keeps
-   * it in object metadata). Objects that appeared by other means carry another validator that
-   * changes when the content changes: on S3 their unquoted S3 ETag (32 hex digits — the MD5 —
-   * for a single-part upload, `<hex>-<part count>` for a multipart one), on the fs store an
-   * opaque value containing a `-`.
+   * A validator that changes when the content changes. For an object written by put() or
+   * putFile() it is the lowercase hex MD5 of the content (adapters hash while streaming; for S3
+   * that is not the S3 ETag of a multipart upload, so the adapter keeps it in object metadata) —
+   * unless putFile() was given `skipMd5`, which may leave the store's other validator instead.
+   * That other validator is what objects that appeared by other means carry: on S3 their
+   * unquoted S3 ETag (32 hex digits — the MD5 — for a single-part upload, `<hex>-<part count>`
+   * for a multipart one), on the fs store an opaque value containing a `-`. Whichever it is,
+   * stat() reports the etag put()/putFile() resolved with for as long as the object is unchanged.
    */
   etag: string;
   lastModified: Date;
@@ -55,9 +57,21 @@ export interface PutFileOptions {
    */
   md5Hex?: string | undefined;
   /**
+   * When true (and no `md5Hex` is given), the store neither reads the file to compute its MD5
+   * nor attaches one afterwards: for a file of many GB whose MD5, if wanted, is computed later
+   * elsewhere. The etag is then some validator (see BlobInfo.etag): the store's other kind, or
+   * still the MD5 when the adapter hashes the bytes anyway at no extra cost (a copy through its
+   * put path, a single-part upload) — callers must not assume either. `md5Hex` wins over this.
+   */
+  skipMd5?: boolean | undefined;
+  /**
    * When true the local file is consumed: on success it no longer exists at `path` (the fs store
    * renames it into place when it is on the same filesystem — no copy —, other stores upload
    * then delete it). On failure it is left where it was. Default false: the file is only read.
+   * Moving a file that already is the object at `key` — on a path-keyed store, another hard link
+   * to the object's file, as a commit retried after a crash may pass — succeeds without touching
+   * the object: that name is removed and the object's current info returned (`contentType`,
+   * `md5Hex` and `skipMd5` are then ignored). The object's own path is refused (BlobSourceError).
    */
   move?: boolean | undefined;
   signal?: AbortSignal | undefined;
@@ -90,8 +104,8 @@ export interface BlobStore {
   /**
    * Stores a complete local file as `key`, with the same visibility and atomicity guarantees
    * as put(). The file must be a regular file (a symlink is refused, not followed) that nobody
-   * writes to meanwhile. Resolves with the stored object's info (etag = `md5Hex`, or the MD5
-   * the adapter computed).
+   * writes to meanwhile. Resolves with the stored object's info (etag = `md5Hex`, the MD5 the
+   * adapter computed, or — with `skipMd5` — some validator).
    *
    * Rejects with InvalidBlobKeyError, BlobSourceError (missing, not a regular file, unreadable;
    * nothing stored), BlobAbortedError, BlobKeyConflictError (path-keyed stores only),

@@ -3,13 +3,14 @@
 // why a reader always finds a sidecar entry that matches the file it sees).
 //
 // The file committed is usually a put's temp file in `.tmp/`, but may be the caller's own file
-// (putFile with `move`): the steps are the same, the file just comes from elsewhere.
+// (putFile with `move`): the steps are the same, the file just comes from elsewhere — unless it
+// already is the object, when there is nothing to commit (see dropExtraName).
 
 import type { Stats } from 'node:fs';
 import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { lstat, mkdir, open, rename, rm, rmdir, unlink } from 'node:fs/promises';
-import { dirname, sep } from 'node:path';
+import { lstat, mkdir, open, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, sep } from 'node:path';
 import { BlobKeyConflictError, BlobSourceError } from './blob-errors.js';
 import type { BlobInfo } from './blob-store.js';
 import { errnoCode, fsyncDir } from './fs-blob-io.js';
@@ -22,10 +23,15 @@ import type { SidecarVersion } from './fs-blob-sidecar.js';
 export interface TempObject {
   path: string;
   size: number;
-  etag: string;
+  /**
+   * The MD5; undefined (putFile's skipMd5) for the fallback validator of the size and the mtime
+   * the commit sets — the etag stat() would give the file even without its sidecar entry.
+   */
+  etag?: string | undefined;
   /**
    * Set for a file the store doesn't own (putFile's move): the device and inode it must still
-   * have. Any difference — or the file being the object itself — fails with BlobSourceError.
+   * have (any difference fails with BlobSourceError). If the object already is that file, the
+   * commit only removes the name `path` (see dropExtraName).
    */
   identity?: { dev: number; ino: number } | undefined;
 }
@@ -50,7 +56,7 @@ export async function commitObject(
   if (current?.isDirectory() === true) throw new BlobKeyConflictError(key);
   const { identity } = temp;
   if (identity !== undefined && current !== null && current.dev === identity.dev && current.ino === identity.ino) {
-    throw new BlobSourceError(temp.path, `it is the stored object ${JSON.stringify(key)} itself`);
+    return dropExtraName(layout, key, temp.path, current);
   }
   const sidecar = sidecarPath(layout, key);
   const previous = current?.isFile() === true ? matchVersion(await readSidecar(sidecar), current) : undefined;
@@ -59,7 +65,8 @@ export async function commitObject(
   const mtimeMs = Math.max(Date.now(), current === null ? 0 : Math.round(current.mtimeMs) + 1);
   await setMtime(temp, mtimeMs);
 
-  const version: SidecarVersion = { size: temp.size, mtimeMs, etag: temp.etag, contentType };
+  const etag = temp.etag ?? fallbackEtag({ size: temp.size, mtimeMs });
+  const version: SidecarVersion = { size: temp.size, mtimeMs, etag, contentType };
   await writeSidecar(sidecar, sidecarTmpPath, key, previous === undefined ? [version] : [version, previous]);
   await renameIntoPlace(temp.path, target, key, renameFile);
   await fsyncDir(dirname(target));
@@ -95,12 +102,34 @@ export async function statObject(layout: FsLayout, key: string): Promise<BlobInf
     }
     file = again;
   }
-  if (file === null) return null;
-  return { key, size: file.size, etag: fallbackEtag(file), lastModified: file.mtime, contentType: undefined };
+  return file === null ? null : unlistedInfo(key, file);
+}
+
+/**
+ * A move of a file that already is the object at `key` — another hard link to it, as a commit
+ * retried after a crash that followed its rename passes. Nothing is left to store: the object
+ * keeps its inode and sidecar, and only the name `path` goes, as a moved file's does. Resolves
+ * with the object's info as stat() gives it. The object's own path is refused: removing that
+ * name would remove the object.
+ */
+async function dropExtraName(layout: FsLayout, key: string, path: string, object: Stats): Promise<BlobInfo> {
+  if (await isSameEntry(path, objectPath(layout, key))) {
+    throw new BlobSourceError(path, `it is the path of the stored object ${JSON.stringify(key)} itself`);
+  }
+  const version = matchVersion(await readSidecar(sidecarPath(layout, key)), object);
+  const now = await lstatOrNull(path);
+  if (now === null || now.dev !== object.dev || now.ino !== object.ino) throw new BlobSourceError(path, 'changed while being stored');
+  await unlink(path);
+  return version === undefined ? unlistedInfo(key, object) : toInfo(key, version);
 }
 
 function toInfo(key: string, version: SidecarVersion): BlobInfo {
   return { key, size: version.size, etag: version.etag, lastModified: new Date(version.mtimeMs), contentType: version.contentType };
+}
+
+/** The info of an object file no sidecar entry describes. */
+function unlistedInfo(key: string, file: Stats): BlobInfo {
+  return { key, size: file.size, etag: fallbackEtag(file), lastModified: file.mtime, contentType: undefined };
 }
 
 /**
@@ -181,6 +210,13 @@ async function lstatOrNull(path: string): Promise<Stats | null> {
 async function lstatFile(path: string): Promise<Stats | null> {
   const stats = await lstatOrNull(path);
   return stats?.isFile() === true ? stats : null;
+}
+
+/** Whether two paths name one directory entry (not merely one inode: hard links are two entries). */
+async function isSameEntry(a: string, b: string): Promise<boolean> {
+  if (basename(a) !== basename(b)) return false;
+  const [dirA, dirB] = await Promise.all([stat(dirname(a)), stat(dirname(b))]);
+  return dirA.dev === dirB.dev && dirA.ino === dirB.ino;
 }
 
 function sameFile(a: Stats, b: Stats): boolean {

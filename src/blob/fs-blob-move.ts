@@ -5,6 +5,10 @@
 // directories are fsynced. rename() can't cross filesystems (EXDEV): the store then copies the
 // file through the ordinary put path instead, so this step reports that rather than failing.
 //
+// A file that already is the object (another hard link to it) is not committed again: the move
+// just removes the name it was given, leaving the object as it is — so a commit retried after a
+// crash that followed the rename succeeds without anyone comparing MD5s.
+//
 // A move that fails leaves the file where it was, with its times restored.
 
 import { lstat, lutimes, stat } from 'node:fs/promises';
@@ -34,8 +38,11 @@ export interface MoveContext {
 export interface MoveRequest {
   key: string;
   source: SourceFile;
-  /** The object's etag: the caller's MD5, or one computed from the file beforehand. */
-  etag: string;
+  /**
+   * The object's etag: the caller's MD5 or one computed from the file beforehand; undefined
+   * (skipMd5) for the store's fallback validator, so that nobody reads the file.
+   */
+  etag: string | undefined;
   contentType: string | undefined;
   signal: AbortSignal;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { lstat, mkdtemp, readFile, readdir, rm, stat, symlink, utimes, writeFile, mkdir } from 'node:fs/promises';
+import { link, lstat, mkdtemp, open, readFile, readdir, rm, stat, symlink, utimes, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -10,7 +10,7 @@ import { blobStoreConformance } from './blob-store.conformance.js';
 import { bodyOf, failingBody, gatedBody, generatedBuffer, md5Hex, md5OfGenerated, readAll, writeGeneratedFile } from './blob-test-data.js';
 import type { RenameFn } from './fs-blob-commit.js';
 import { fsLayout, sidecarPath } from './fs-blob-layout.js';
-import { writeSidecar } from './fs-blob-sidecar.js';
+import { fallbackEtag, writeSidecar } from './fs-blob-sidecar.js';
 import { createFsBlobStore } from './fs-blob-store.js';
 import type { FsBlobStore } from './fs-blob-store.js';
 
@@ -355,6 +355,68 @@ describe('fs blob store', () => {
       await store.putFile('t/moved', path, { move: true });
       assert.deepEqual(await tmpEntries(root), []);
       assert.deepEqual(await collectKeys(store), ['t/copied', 't/dir/child', 't/file', 't/moved']);
+    });
+
+    fsTest('with skipMd5, a move gives the fallback validator, which stat() reports even without the sidecar', async (store, root) => {
+      const path = await sourceFile(root, 'upload.mp4', 77, 3 * MiB);
+      const { ino } = await stat(path);
+      const info = await store.putFile('v1/source.mp4', path, { move: true, skipMd5: true, contentType: 'video/mp4' });
+      assert.equal((await stat(store.pathOf('v1/source.mp4'))).ino, ino, 'the file was copied, not renamed');
+      assert.notEqual(info.etag, md5OfGenerated(77, 3 * MiB), 'the file was hashed');
+      assert.equal(info.etag, fallbackEtag({ size: 3 * MiB, mtimeMs: info.lastModified.getTime() }));
+      assert.equal(info.contentType, 'video/mp4');
+      assert.deepEqual(await store.stat('v1/source.mp4'), info);
+      await rm(sidecarPath(fsLayout(root), 'v1/source.mp4'));
+      assert.equal((await store.stat('v1/source.mp4'))?.etag, info.etag);
+
+      // A copy meters the MD5 as it streams the file, so it keeps it.
+      const copied = await sourceFile(root, 'copied.mp4', 78, MiB);
+      assert.equal((await store.putFile('v1/copied.mp4', copied, { skipMd5: true })).etag, md5OfGenerated(78, MiB));
+    });
+
+    fsTest('with skipMd5, a move never reads the file: a sparse 64 GiB file is stored at once', async (store, root) => {
+      // Hashing 64 GiB, even of holes, takes far longer than this test's timeout.
+      const path = join(root, 'huge.bin');
+      const handle = await open(path, 'wx');
+      try {
+        await handle.truncate(64 * 1024 * MiB);
+      } finally {
+        await handle.close();
+      }
+      const info = await store.putFile('v1/huge.bin', path, { move: true, skipMd5: true });
+      assert.equal(info.size, 64 * 1024 * MiB);
+      assert.match(info.etag, /-/);
+      assert.deepEqual(await store.stat('v1/huge.bin'), info);
+      assert.equal(await exists(path), false);
+    });
+
+    fsTest('a move of another name of the object (a retried commit) succeeds, leaving the object untouched', async (store, root) => {
+      // A retried CompleteMultipartUpload: the staging file, which its first try's move already
+      // made the object, is linked again to the name it moves.
+      const staging = await sourceFile(root, 'assembled.bin', 79, MiB);
+      const name = join(root, 'staging', 'commit.bin');
+      await link(staging, name);
+      const first = await store.putFile('v1/source.mp4', name, { move: true, skipMd5: true, contentType: 'video/mp4' });
+      const object = await stat(store.pathOf('v1/source.mp4'));
+      const sidecar = sidecarPath(fsLayout(root), 'v1/source.mp4');
+      const sidecarBefore = await readFile(sidecar);
+      for (const opts of [{ skipMd5: true }, { contentType: 'text/plain' }, { md5Hex: md5OfGenerated(79, MiB) }]) {
+        await link(staging, name);
+        const again = await store.putFile('v1/source.mp4', name, { move: true, ...opts });
+        assert.deepEqual(again, first, JSON.stringify(opts));
+        assert.equal(await exists(name), false, 'the name passed is still there');
+      }
+      const after = await stat(store.pathOf('v1/source.mp4'));
+      assert.deepEqual([after.ino, after.mtimeMs], [object.ino, object.mtimeMs], 'the object was replaced or touched');
+      assert.ok((await readFile(sidecar)).equals(sidecarBefore), 'the sidecar was rewritten');
+      assert.deepEqual(await store.stat('v1/source.mp4'), first);
+      assert.ok((await readAll(await store.get('v1/source.mp4'))).equals(generatedBuffer(79, MiB)));
+      assert.equal(await exists(staging), true, 'a name that was not passed went too');
+
+      // The object's own path is refused: removing that name would remove the object.
+      await assert.rejects(store.putFile('v1/source.mp4', store.pathOf('v1/source.mp4'), { move: true, skipMd5: true }), BlobSourceError);
+      assert.deepEqual(await store.stat('v1/source.mp4'), first);
+      assert.deepEqual(await tmpEntries(root), []);
     });
 
     fsTest('stops hashing a large file when aborted, keeping the file', async (store, root) => {

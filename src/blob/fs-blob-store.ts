@@ -6,8 +6,10 @@
 // keeps its inode. Any failure removes the temp file. A crash (kill -9) can only leave files in
 // `.tmp/`, which no read path looks at and sweepTemp() removes.
 //
-// putFile with `move` renames the caller's file into place instead (fs-blob-move.ts); without
-// `move`, or across filesystems, the file is streamed through the put path like any body.
+// putFile with `move` renames the caller's file into place instead (fs-blob-move.ts), having
+// hashed it first unless given `md5Hex` or `skipMd5`; without `move`, or across filesystems, the
+// file is streamed through the put path like any body (its MD5 metered on the way, so a copy
+// keeps the MD5 etag even with `skipMd5`).
 //
 // One process per root: the per-key lock is in memory. Distributed deployments use S3.
 
@@ -132,7 +134,7 @@ class FsStore implements FsBlobStore {
     const source = await inspectSourceFile(path);
     if (opts.move === true) {
       const moved = await this.#tracked(signal, async (ownSignal) => {
-        const etag = md5Hex ?? (await md5OfFile(source, ownSignal));
+        const etag = md5Hex ?? (opts.skipMd5 === true ? undefined : await md5OfFile(source, ownSignal));
         return moveIntoPlace(this.#move, { key, source, etag, contentType, signal: ownSignal });
       });
       if (moved !== CROSS_DEVICE) return moved;

@@ -162,6 +162,34 @@ describe('s3 blob store', () => {
     }
   });
 
+  s3Test('putFile with skipMd5 neither hashes a multipart file first nor copies it after: its etag is the S3 ETag', async (store, bucket) => {
+    const dir = await mkdtemp(join(tmpdir(), 'openvod-s3-src-'));
+    try {
+      const size = 12 * MiB + 5;
+      const path = join(dir, 'upload.mp4');
+      await writeGeneratedFile(path, 12, size);
+      const info = await store.putFile('v1/source.mp4', path, { move: true, skipMd5: true, contentType: 'video/mp4' });
+      const raw = await head(bucket, 'v1/source.mp4');
+      // Either MD5 step would have put the MD5 in the metadata; a copy would also leave one part.
+      assert.equal(raw.Metadata?.['openvod-md5'], undefined);
+      assert.match(info.etag, /^[0-9a-f]{32}-3$/);
+      assert.equal(info.etag, raw.ETag?.replace(/"/g, ''));
+      assert.equal(info.contentType, 'video/mp4');
+      assert.deepEqual(await store.stat('v1/source.mp4'), info);
+      assert.ok((await readAll(await store.get('v1/source.mp4'))).equals(generatedBuffer(12, size)));
+
+      // One part is one PutObject, which sends the MD5 (Content-MD5) anyway: it stays the etag.
+      const small = join(dir, 'small.bin');
+      await writeGeneratedFile(small, 13, 1000);
+      const one = await store.putFile('v1/small.bin', small, { skipMd5: true });
+      assert.equal(one.etag, md5OfGenerated(13, 1000));
+      assert.deepEqual(await store.stat('v1/small.bin'), one);
+      assert.deepEqual(await pendingUploads(bucket), []);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   s3Test('reports objects written by other clients with their S3 ETag', async (store, bucket) => {
     const data = Buffer.from('written with a plain PutObject');
     await admin.send(new PutObjectCommand({ Bucket: bucket, Key: 'ext/plain.txt', Body: data, ContentType: 'text/plain' }));

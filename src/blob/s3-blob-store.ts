@@ -84,6 +84,7 @@ interface Settings {
 interface Opened {
   readonly body: BlobBody;
   readonly knownMd5Hex?: string | undefined;
+  readonly skipMd5?: boolean | undefined;
   readonly partSizeBytes?: number | undefined;
   readonly verify?: ((meter: MeteredBody) => void) | undefined;
 }
@@ -137,13 +138,15 @@ class S3Store implements S3BlobStore {
     if (signal?.aborted === true) throw new BlobAbortedError({ cause: signal.reason });
     const source = await inspectSourceFile(path);
     const partSizeBytes = this.#partSizeFor(source.size);
+    const skipMd5 = md5Hex === undefined && opts.skipMd5 === true;
     const info = await this.#write(key, target, { contentType, signal }, source, async (ownSignal) => {
       // A file that takes several parts is hashed first, so that its MD5 goes into the metadata
       // when the upload starts (no copy afterwards); the upload checks it again on the way.
-      const hashed = md5Hex === undefined && source.size > partSizeBytes ? await md5OfFile(source, ownSignal) : undefined;
+      // With skipMd5 it is neither hashed first nor copied after: one read, the upload's.
+      const hashed = md5Hex === undefined && !skipMd5 && source.size > partSizeBytes ? await md5OfFile(source, ownSignal) : undefined;
       const handle = await openSourceFile(source);
       const body = handle.createReadStream({ highWaterMark: SOURCE_READ_CHUNK_BYTES, autoClose: true });
-      return { body, knownMd5Hex: md5Hex ?? hashed, partSizeBytes, verify: (meter) => assertMatchesSource(source, meter, md5Hex, hashed) };
+      return { body, knownMd5Hex: md5Hex ?? hashed, skipMd5, partSizeBytes, verify: (meter) => assertMatchesSource(source, meter, md5Hex, hashed) };
     });
     if (opts.move === true) await removeSource(source);
     return info;
@@ -172,9 +175,10 @@ class S3Store implements S3BlobStore {
           const opened = await open(signal);
           const metered = meterBody(opened.body, { maxBytes: opts.maxBytes, signal });
           meter = metered;
-          const { etag } = await writeObject(target, metered, {
+          const written = await writeObject(target, metered, {
             contentType: opts.contentType,
             knownMd5Hex: opened.knownMd5Hex,
+            skipMd5: opened.skipMd5 === true,
             partSizeBytes: opened.partSizeBytes ?? this.#settings.partSizeBytes,
             queueSize: this.#settings.queueSize,
             copyPartSizeBytes: this.#settings.copyPartSizeBytes,
@@ -184,8 +188,8 @@ class S3Store implements S3BlobStore {
           return {
             key,
             size: metered.size,
-            etag: metered.md5Hex(),
-            lastModified: await this.#lastModified(target, etag),
+            etag: written.blobEtag,
+            lastModified: await this.#lastModified(target, written.etag),
             contentType: opts.contentType,
           };
         },

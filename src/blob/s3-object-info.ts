@@ -3,8 +3,9 @@
 // The etag contract (blob-store.ts): an object written by put()/putFile() reports the lowercase
 // hex MD5 of its content. The S3 ETag is that MD5 only for single-part, unencrypted uploads
 // (a multipart ETag is `<md5 of the parts' MD5s>-<part count>`), so the store keeps the MD5 in
-// user metadata, `x-amz-meta-openvod-md5`. Objects written by anyone else report their S3 ETag,
-// unquoted: 32 hex digits for a single-part upload (its MD5), with a `-` for a multipart one.
+// user metadata, `x-amz-meta-openvod-md5`. Objects without it report their S3 ETag, unquoted:
+// 32 hex digits for a single-part upload (its MD5), with a `-` for a multipart one. Those are
+// objects written by anyone else, and multipart ones written by putFile() with skipMd5.
 //
 // S3 gives every object a Content-Type (`binary/octet-stream` or `application/octet-stream`
 // when none was sent), so an object written without one is marked `x-amz-meta-openvod-untyped`
@@ -26,6 +27,8 @@ export function objectMetadata(md5Hex: string | undefined, contentType: string |
 }
 
 /** `"abc"` → `abc` (also W/ weak tags, which some S3-compatible servers send). */
+export function unquoteEtag(etag: string): string;
+export function unquoteEtag(etag: string | undefined): string | undefined;
 export function unquoteEtag(etag: string | undefined): string | undefined {
   if (etag === undefined) return undefined;
   return etag.replace(/^W\//u, '').replace(/^"(.*)"$/u, '$1');

@@ -6,7 +6,8 @@
 // each `partSizeBytes`): the object appears only at CompleteMultipartUpload, whole, replacing any
 // previous one atomically. S3 fixes metadata when a multipart upload starts, before the MD5 of a
 // streamed body is known, so unless the caller knew it up front (putFile) the MD5 is attached
-// afterwards by a server-side copy of the object onto itself (s3-attach-md5.ts).
+// afterwards by a server-side copy of the object onto itself (s3-attach-md5.ts) — or, when the
+// caller wants none (putFile's skipMd5), not at all: the object keeps its multipart S3 ETag.
 //
 // Cancellation: the signal stops reading the body (meterBody) and aborts part uploads in flight;
 // any multipart upload started is then aborted (AbortMultipartUpload), so nothing is left. The
@@ -28,6 +29,11 @@ export interface WriteSpec {
   readonly contentType: string | undefined;
   /** The body's MD5 when known before the first byte (putFile): stored at creation, no copy. */
   readonly knownMd5Hex: string | undefined;
+  /**
+   * No MD5 wanted (putFile's skipMd5; knownMd5Hex unset): a multipart object gets none — no
+   * copy — and its S3 ETag is its etag. A single PutObject still keeps the MD5 it sends anyway.
+   */
+  readonly skipMd5: boolean;
   readonly partSizeBytes: number;
   readonly queueSize: number;
   readonly copyPartSizeBytes: number;
@@ -42,6 +48,11 @@ export interface WriteResult {
    * newer write replaced it before its MD5 could be attached.
    */
   readonly etag: string | undefined;
+  /**
+   * What stat() reports as the object's etag: the body's MD5 — except after a multipart write
+   * with skipMd5, whose metadata holds none: its unquoted S3 ETag then.
+   */
+  readonly blobEtag: string;
 }
 
 export async function writeObject(target: S3Target, meter: MeteredBody, spec: WriteSpec): Promise<WriteResult> {
@@ -53,8 +64,11 @@ export async function writeObject(target: S3Target, meter: MeteredBody, spec: Wr
     return putWhole(target, Buffer.concat(head.chunks), meter.md5Hex(), spec.contentType);
   }
   const etag = await putMultipart(target, continueBody(head.chunks, iterator, spec.beforeCommit), spec);
-  if (spec.knownMd5Hex !== undefined) return { etag };
-  return { etag: await attachMd5(target, { size: meter.size, etag, md5Hex: meter.md5Hex(), contentType: spec.contentType, copyPartSizeBytes: spec.copyPartSizeBytes, queueSize: spec.queueSize }) };
+  if (spec.knownMd5Hex !== undefined) return { etag, blobEtag: meter.md5Hex() };
+  if (spec.skipMd5) return { etag, blobEtag: unquoteEtag(etag) };
+  const md5Hex = meter.md5Hex();
+  const attached = await attachMd5(target, { size: meter.size, etag, md5Hex, contentType: spec.contentType, copyPartSizeBytes: spec.copyPartSizeBytes, queueSize: spec.queueSize });
+  return { etag: attached, blobEtag: md5Hex };
 }
 
 async function putWhole(target: S3Target, data: Buffer, md5Hex: string, contentType: string | undefined): Promise<WriteResult> {
@@ -69,7 +83,7 @@ async function putWhole(target: S3Target, data: Buffer, md5Hex: string, contentT
       Metadata: objectMetadata(md5Hex, contentType),
     }),
   );
-  return { etag: out.ETag };
+  return { etag: out.ETag, blobEtag: md5Hex };
 }
 
 /** Runs the multipart upload; resolves with the new object's S3 ETag. */
