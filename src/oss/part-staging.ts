@@ -18,8 +18,8 @@
 //     no part is written to it again.
 // One process per data dir, like the fs store: which slots are being written is known in memory.
 //
-// The object's MD5 is hashed on a worker thread as the recorded parts form a longer and longer
-// run from offset 0 (staging-md5.ts), so Complete finds it nearly done.
+// Nothing here hashes the whole object: its MD5 (FileMD5) is the analysis job's, after Complete
+// (media-pipeline/file-md5.ts).
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { link, mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises';
@@ -28,7 +28,6 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { writeBodyToFile } from '../blob/file-writes.js';
 import { type StagedPartRow, stagedPartKey, strideOf, stagedOffset } from './part-slots.js';
-import { StagingMd5 } from './staging-md5.js';
 
 const READ_CHUNK_BYTES = 1024 * 1024;
 const UPLOAD_ID = /^[0-9A-Za-z]{8,64}$/;
@@ -37,9 +36,6 @@ interface UploadState {
   stride: number | undefined;
   /** Slots whose part was recorded, with its size: never written again. */
   readonly recorded: Map<number, number>;
-  /** Bytes [0, finalEnd) are recorded parts 1 … nextPart − 1, end to end (handed to the MD5 worker). */
-  finalEnd: number;
-  nextPart: number;
   /** Slots being written, each settled when its write is recorded or given up. */
   readonly writing: Map<number, Promise<void>>;
   /** Set while a Complete uses the file: no slot is handed out. */
@@ -61,7 +57,6 @@ export interface StagingSlot {
 export class PartStaging {
   readonly #dir: string;
   readonly #uploads = new Map<string, UploadState>();
-  readonly #md5 = new StagingMd5();
   #dirReady: Promise<unknown> | undefined;
 
   constructor(dir: string) {
@@ -127,7 +122,6 @@ export class PartStaging {
       recorded: () => {
         state.recorded.set(partNumber, size);
         free();
-        this.#advanceFinal(upload.uploadId, state);
       },
       release() {
         if (!used) void handle.close().catch(() => undefined);
@@ -145,24 +139,7 @@ export class PartStaging {
     const state = emptyState(strideOf(rows));
     for (const r of rows) if (stagedOffset(r.blob_key) !== undefined) state.recorded.set(r.part_number, r.size);
     this.#uploads.set(uploadId, state);
-    this.#advanceFinal(uploadId, state);
     return state;
-  }
-
-  /** Extends the run of recorded parts from offset 0 and lets the MD5 worker hash it. */
-  #advanceFinal(uploadId: string, state: UploadState): void {
-    const stride = state.stride;
-    if (stride === undefined) return;
-    let end = state.finalEnd;
-    let n = state.nextPart;
-    for (let size = state.recorded.get(n); size !== undefined && (n - 1) * stride === end; size = state.recorded.get(n)) {
-      end += size;
-      n++;
-    }
-    if (end === state.finalEnd) return;
-    state.finalEnd = end;
-    state.nextPart = n;
-    this.#md5.final(uploadId, this.pathOf(uploadId), end);
   }
 
   async #open(uploadId: string): Promise<FileHandle> {
@@ -182,11 +159,6 @@ export class PartStaging {
       return Readable.from([]);
     }
     return handle.createReadStream({ start: offset, end: offset + size - 1, highWaterMark: READ_CHUNK_BYTES });
-  }
-
-  /** Lowercase hex MD5 of the first `size` bytes of the staging file (mostly hashed already). */
-  md5(uploadId: string, size: number): Promise<string> {
-    return this.#md5.digest(uploadId, this.pathOf(uploadId), size);
   }
 
   /** The staging file's size, or undefined if it does not exist. */
@@ -225,7 +197,6 @@ export class PartStaging {
   /** Forgets the upload and removes its staging file. Idempotent. */
   async remove(uploadId: string): Promise<void> {
     this.#uploads.delete(uploadId);
-    this.#md5.forget(uploadId);
     if (UPLOAD_ID.test(uploadId)) await rm(this.pathOf(uploadId), { force: true });
   }
 
@@ -256,7 +227,7 @@ export class PartStaging {
 }
 
 const emptyState = (stride: number | undefined): UploadState =>
-  ({ stride, recorded: new Map(), finalEnd: 0, nextPart: 1, writing: new Map(), completing: false });
+  ({ stride, recorded: new Map(), writing: new Map(), completing: false });
 
 /** The body, refused if it runs past the slot (its size was declared when the slot was claimed). */
 async function* capped(body: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Uint8Array> {

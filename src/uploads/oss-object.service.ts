@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ServiceDeps } from '../api/rpc/action.js';
-import { BlobSourceError, BlobTooLargeError } from '../blob/blob-errors.js';
+import { BlobTooLargeError } from '../blob/blob-errors.js';
 import type { BlobInfo, BlobStore } from '../blob/blob-store.js';
 import { findVideo } from '../videos/video.repository.js';
 import { combinedCrc64 } from '../oss/crc64.js';
@@ -219,6 +219,8 @@ interface AssemblyPlan {
   target: BlobStore;
   key: string;
   maxBytes: number;
+  /** The object's MD5 is computed after Complete (a video's analysis), not while storing it. */
+  md5Later: boolean;
 }
 
 /**
@@ -226,8 +228,11 @@ interface AssemblyPlan {
  * handed to the store as it is — on the fs store a rename, no byte copied. Undefined when the
  * file holds more than the object (a part outside the list was staged after it): then the parts
  * are assembled as usual.
+ *
+ * A video's file is not read for its MD5 here: its analysis job computes FileMD5 (`md5Hex`
+ * null). An image has no analysis, so the store hashes it (images are small).
  */
-async function commitStagingFile(staging: PartStaging, p: AssemblyPlan): Promise<BlobInfo | undefined> {
+async function commitStagingFile(staging: PartStaging, p: AssemblyPlan): Promise<{ info: BlobInfo; md5Hex: string | null } | undefined> {
   const id = p.upload.upload_id;
   await staging.quiesce(id);
   let linked: string | undefined;
@@ -236,22 +241,26 @@ async function commitStagingFile(staging: PartStaging, p: AssemblyPlan): Promise
       staging.resume(id);
       return undefined;
     }
-    const md5Hex = await staging.md5(id, p.total);
     linked = await staging.linkForCommit(id);
-    try {
-      return await p.target.putFile(p.key, linked, { move: true, md5Hex, contentType: p.upload.content_type });
-    } catch (err) {
-      // A Complete retried after a crash that followed the rename: the object already is this file.
-      const stored = err instanceof BlobSourceError ? await p.target.stat(p.key) : null;
-      if (stored && stored.size === p.total && stored.etag === md5Hex) return stored;
-      throw err;
-    }
+    // A Complete retried after a crash that followed the rename finds the staging file already
+    // the object: the store's move is then a no-op that succeeds.
+    const info = await p.target.putFile(p.key, linked, { move: true, skipMd5: p.md5Later, contentType: p.upload.content_type });
+    return { info, md5Hex: p.md5Later ? null : info.etag };
   } catch (err) {
     staging.resume(id);
     throw err;
   } finally {
     if (linked !== undefined) await staging.unlinkQuietly(linked);
   }
+}
+
+/** The object in the store: the staging file itself when it can be, else the parts assembled. */
+async function storeObject(staging: PartStaging | undefined, p: AssemblyPlan): Promise<{ info: BlobInfo; md5Hex: string | null }> {
+  const committed = staging && contiguousFromStart(p.parts) ? await commitStagingFile(staging, p) : undefined;
+  if (committed) return committed;
+  // put() makes the MD5 the etag: the assembly streams every byte anyway.
+  const info = await assembleParts(staging, p);
+  return { info, md5Hex: info.etag };
 }
 
 /** Streams the parts, in order, into the final object (bounded memory). */
@@ -302,11 +311,11 @@ export async function completeMultipartUpload(call: OssCall): Promise<OssAnswer>
   const crc = combinedCrc64(parts);
   const target = await objectBlobs(call.deps, call.target);
   const staging = partStaging(call.deps);
-  const put = { deps: call.deps, upload, parts, total, target, key: call.target.blob_key, maxBytes };
-  const info = (staging && contiguousFromStart(parts) ? await commitStagingFile(staging, put) : undefined) ?? (await assembleParts(staging, put));
+  const put = { deps: call.deps, upload, parts, total, target, key: call.target.blob_key, maxBytes, md5Later: call.target.media_type === 'video' };
+  const stored = await storeObject(staging, put);
   const etag = multipartEtag(parts.map((p) => p.etag));
   await finishObject(call.deps, call.target, target, {
-    size: info.size, md5Hex: info.etag, etag, content_md5: null, crc64: crc, object_type: 'Multipart', content_type: upload.content_type,
+    size: stored.info.size, md5Hex: stored.md5Hex, etag, content_md5: null, crc64: crc, object_type: 'Multipart', content_type: upload.content_type,
   }, async (trx) => {
     await deleteMultipartUpload(trx, upload.upload_id);
   });

@@ -14,7 +14,11 @@ import type { Database, UploadObjectTable } from '../store/schema.js';
 import { findVideo } from '../videos/video.repository.js';
 import { findImage, recordStoredObject, type UploadObjectRow } from './upload.repository.js';
 
-export type StoredObject = Pick<UploadObjectTable, 'size' | 'etag' | 'content_md5' | 'crc64' | 'object_type' | 'content_type'> & { md5Hex: string; size: number };
+export type StoredObject = Pick<UploadObjectTable, 'size' | 'etag' | 'content_md5' | 'crc64' | 'object_type' | 'content_type'> & {
+  /** The object's MD5, or null when a video's analysis is to compute it (a multipart upload's). */
+  md5Hex: string | null;
+  size: number;
+};
 
 /** Refuses bytes for media that no longer exists (deleted after its address was issued). */
 export async function assertMediaAlive(deps: ServiceDeps, target: UploadObjectRow): Promise<void> {

@@ -2,10 +2,11 @@
 // RPC, then the REAL ali-oss client configured from the decoded UploadAddress/UploadAuth.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type OSS from 'ali-oss';
+import { createFsBlobStore } from '../../src/blob/fs-blob-store.js';
 import { listEventsForMedia } from '../../src/events/event.repository.js';
 import { crc64 } from '../../src/oss/crc64.js';
 import { openStore, type Store } from '../../src/store/db.js';
@@ -259,6 +260,37 @@ describe('multipart', () => {
     assert.deepEqual(sent.sort((x, y) => x - y), Array.from({ length: total }, (_, i) => i + 1).filter((n) => !done.includes(n)));
     assert.equal((await settled(VideoId)).Status, 'Normal');
     assert.deepEqual(await playBytes(VideoId), big);
+  });
+
+  test('a Complete retried after a crash that followed the move into the store succeeds, FileMD5 from the analysis', async () => {
+    const { VideoId, address, auth } = await createVideo({ FileName: 'noise.mp4' });
+    const oss = ossClient(address, auth);
+    const init = await oss.initMultipartUpload(address.FileName);
+    const partSize = 4 * 1024 * 1024;
+    const etags: string[] = [];
+    for (let start = 0, n = 1; start < big.length; start += partSize, n++) {
+      etags.push((await oss.uploadPart(address.FileName, init.uploadId, n, bigPath, start, Math.min(start + partSize, big.length))).etag);
+    }
+    // What the first Complete did before the process died: the staging file, under a second
+    // name, moved into the store as the object; nothing recorded yet.
+    await server.stop();
+    const row = await store.db.selectFrom('upload_objects').select('blob_key').where('media_id', '=', VideoId).executeTakeFirstOrThrow();
+    const staged = join(server.db.dataDir, 'multipart', `${init.uploadId}.data`);
+    linkSync(staged, `${staged}.commit-0123456789ab`);
+    const media = createFsBlobStore({ root: join(server.db.dataDir, 'media') });
+    await media.putFile(row.blob_key, `${staged}.commit-0123456789ab`, { move: true, skipMd5: true });
+    await media.close();
+
+    server = await startTestServer({ db: server.db, args: ['--config', configFile] });
+    vod = clientFor(server);
+    const again = ossClient(address, auth, { endpoint: server.url });
+    const done = await again.completeMultipartUpload(address.FileName, init.uploadId, etags.map((etag, i) => ({ number: i + 1, etag })));
+    assert.equal(done.res.status, 200);
+    assert.equal((done.res.headers as Record<string, string>)['x-oss-hash-crc64ecma'], crc64(big));
+    assert.equal((await settled(VideoId)).Status, 'Normal');
+    assert.deepEqual(await playBytes(VideoId), big);
+    assert.equal(await fileMd5(VideoId), md5hex(big));
+    assert.deepEqual(readdirSync(join(server.db.dataDir, 'multipart')), []);
   });
 
   test('a corrupt part (Content-MD5 mismatch) is refused and not kept; bad Complete lists are refused', async () => {
