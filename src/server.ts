@@ -1,7 +1,6 @@
 // Wires one OpenVOD process: store, blob store, API and/or workers, by role. Start-up order is
 // store → migrations → keys → blobs → workers → HTTP; shutdown runs the reverse, every step even
 // when one fails, and only once.
-import { setDirectWrites } from './blob/block-writer.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -9,6 +8,7 @@ import { buildApp } from './api/app.js';
 import { mergeActions, type ServiceDeps } from './api/rpc/action.js';
 import { ensureRootKey } from './auth/access-key.service.js';
 import type { BlobStore } from './blob/blob-store.js';
+import { setDirectWrites } from './blob/block-writer.js';
 import { categoryActions } from './categories/category.actions.js';
 import type { Config } from './config/config.js';
 import { sleepJobHandler } from './jobs/diagnostic.handler.js';

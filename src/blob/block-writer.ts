@@ -36,7 +36,6 @@ export function setDirectWrites(enabled: boolean): void {
   directWrites = enabled;
 }
 
-
 const spare: Buffer[] = [];
 
 function takeBlock(): Buffer {
