@@ -18,6 +18,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync
 import { rm } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { probeMedia } from '../src/media/ffprobe.js';
 import { chooseTool } from '../src/media/ffmpeg-binaries.js';
@@ -208,6 +209,18 @@ async function warmUp(client: VodRpcClient, url: string): Promise<void> {
   if (problems.length > 0) throw new Error(`the warm-up pull failed: ${problems.join('; ')}`);
 }
 
+/**
+ * The warm-up's ffprobe and ffmpeg were each a tool's first start, which set off the check of its
+ * library order in the background (src/media/library-order.ts): a cost a server pays once in its
+ * life, so the clock waits for both checks to end (at most 30 s) unless they are turned off.
+ */
+async function libraryOrdersChecked(logs: JobLogCollector): Promise<void> {
+  if (['0', 'false'].includes(process.env.OPENVOD_MEDIA_PRELOAD_LIBRARIES ?? '')) return;
+  const deadline = Date.now() + 30_000;
+  while (logs.libraryOrders.size < 2 && Date.now() < deadline) await sleep(50);
+  out(`  media tool libraries: ${logs.libraryOrders.size === 0 ? 'no check ended within 30 s' : [...logs.libraryOrders].map(([path, how]) => `${path} ${how}`).join('; ')}`);
+}
+
 /** A fresh server ingests every file; its data dir is removed after. */
 async function runOpenvod(env: Env, s: Scenario, files: readonly OriginFile[]): Promise<OpenvodOutcome> {
   await settle(env, files.map((f) => f.path));
@@ -216,7 +229,10 @@ async function runOpenvod(env: Env, s: Scenario, files: readonly OriginFile[]): 
   const server = await startOpenvod(env, dataDir, s.parallel, logs);
   const pid = server.child.process.pid as number;
   const client = new VodRpcClient({ endpoint: server.origin, accessKeyId: KEY.accessKeyId, accessKeySecret: KEY.accessKeySecret, method: 'POST' });
-  if (env.warmupUrl !== undefined) await warmUp(client, env.warmupUrl);
+  if (env.warmupUrl !== undefined) {
+    await warmUp(client, env.warmupUrl);
+    await libraryOrdersChecked(logs);
+  }
   const loadAvg1 = loadavg()[0];
   const idleRssBytes = currentRss(pid) ?? Number.NaN;
   const hwmReset = s.rss ? resetHighWaterMark(pid) : false;

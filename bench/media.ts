@@ -7,18 +7,21 @@
 // Variants, each over the same files, one analysis at a time:
 //   before   ffmpeg/ffprobe from PATH, cover = the exact frame at its time (every frame from the
 //            keyframe before it decoded) — the baseline
-//   path     from PATH (the default, media.tools = path), cover = the first keyframe at or after
-//            its time on videos of 20 s and more
+//   path     from PATH (media.tools = path) as the system starts them, cover = the first keyframe
+//            at or after its time on videos of 20 s and more
+//   ordered  the same, their libraries preloaded in the checked order (the default,
+//            media.preloadLibraries; src/media/library-order.ts) — when they are dynamically linked
 //   bundled  the npm packages' statically linked builds first (media.tools = bundled)
 // Prints the CPU (user + system of ffprobe and ffmpeg, from /proc) and the wall time per file,
 // and each variant's CPU as a fraction of the baseline's. No goal: it shows where the time goes.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { chooseTool } from '../src/media/ffmpeg-binaries.js';
 import { probeMedia } from '../src/media/ffprobe.js';
+import { orderLibraries } from '../src/media/library-order.js';
 import { type CoverSeek, coverSeek, coverTimeS, grabFrame } from '../src/media/snapshot.js';
 import { runBench } from './lib/bench-main.js';
 import { createCleanup } from './lib/cleanup.js';
@@ -83,6 +86,14 @@ async function main(opts: Options): Promise<number> {
     { name: 'path', ffprobe: onPath.ffprobe.primary.path, ffmpeg: onPath.ffmpeg.primary.path, seek: 'auto' },
     { name: 'bundled', ffprobe: bundled.ffprobe.primary.path, ffmpeg: bundled.ffmpeg.primary.path, seek: 'auto' },
   ];
+  // The preload is per path: links to the PATH tools get it, the PATH tools themselves do not.
+  mkdirSync(join(dir, 'ordered'));
+  const ordered = { ffprobe: join(dir, 'ordered', 'ffprobe'), ffmpeg: join(dir, 'ordered', 'ffmpeg') };
+  symlinkSync(onPath.ffprobe.primary.path, ordered.ffprobe);
+  symlinkSync(onPath.ffmpeg.primary.path, ordered.ffmpeg);
+  const outcomes = [await orderLibraries(ordered.ffprobe), await orderLibraries(ordered.ffmpeg)];
+  out(`library order: ffprobe ${JSON.stringify(outcomes[0])}, ffmpeg ${JSON.stringify(outcomes[1])}`);
+  if (outcomes.every((o) => o.kind === 'ordered')) variants.splice(2, 0, { name: 'ordered', ffprobe: ordered.ffprobe, ffmpeg: ordered.ffmpeg, seek: 'auto' });
   out('encoding the test files …');
   const files = await makeFiles(dir, onPath.ffmpeg.primary.path);
   const rows: Array<{ file: string; variant: string; cpuMs: number; wallMs: number }> = [];

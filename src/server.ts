@@ -24,6 +24,7 @@ import { videoActions } from './videos/video.actions.js';
 import { createGuardedAgent } from './ingest/ssrf-guard.js';
 import { createHostLimiter } from './ingest/host-limiter.js';
 import { chooseTool } from './media/ffmpeg-binaries.js';
+import { orderLibrariesOnFirstUse } from './media/library-order.js';
 import { playInfoActions } from './playback/play-info.actions.js';
 import type { IngestDeps } from './url-uploads/url-ingest.deps.js';
 import { reconcileOrphanedUrlJobs, urlIngestHandler } from './url-uploads/url-ingest.handler.js';
@@ -77,6 +78,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       const ffprobe = chooseTool('ffprobe', { configured: config.media.ffprobePath, pathEnv: config.pathEnv, prefer: config.media.tools });
       const ffmpeg = chooseTool('ffmpeg', { configured: config.media.ffmpegPath, pathEnv: config.pathEnv, prefer: config.media.tools });
       log.info({ ffprobe, ffmpeg, preference: config.media.tools }, 'media tools');
+      if (config.media.preloadLibraries) orderLibrariesOnFirstUse((path, outcome) => log.info({ path, ...outcome }, 'media tool libraries'));
       const ingest: IngestDeps = {
         config, store, blobs, storages, log: log.child({ component: 'ingest' }), clock,
         agent: createGuardedAgent({ allowPrivate: config.allowPrivateNetworks, connectTimeoutMs: config.ingest.connectTimeoutMs }),

@@ -16,12 +16,17 @@ export interface JobTimes {
   downloadedAtMs?: number | undefined;
 }
 
-interface LogLine { time?: unknown; msg?: unknown; jobId?: unknown; durationMs?: unknown }
+interface LogLine { time?: unknown; msg?: unknown; jobId?: unknown; durationMs?: unknown; path?: unknown; kind?: unknown; reason?: unknown; ms?: unknown }
 
-/** Gathers the two log events per job from the server's stdout lines; ignores everything else. */
+/**
+ * Gathers the two log events per job from the server's stdout lines, and how the check of each
+ * media tool's library order ended (src/media/library-order.ts); ignores everything else.
+ */
 export class JobLogCollector {
   readonly downloadedAtMs = new Map<string, number>();
   readonly startedAtMs = new Map<string, number>();
+  /** Tool path → `ordered in N ms` or `skipped: why`. */
+  readonly libraryOrders = new Map<string, string>();
 
   line(text: string): void {
     if (!text.startsWith('{')) return;
@@ -30,6 +35,9 @@ export class JobLogCollector {
       parsed = JSON.parse(text) as LogLine;
     } catch {
       return;
+    }
+    if (parsed.msg === 'media tool libraries' && typeof parsed.path === 'string') {
+      this.libraryOrders.set(parsed.path, parsed.kind === 'ordered' ? `ordered in ${String(parsed.ms)} ms` : `${String(parsed.kind)}: ${String(parsed.reason)}`);
     }
     if (typeof parsed.jobId !== 'string' || typeof parsed.time !== 'number') return;
     if (parsed.msg === 'source downloaded') this.downloadedAtMs.set(parsed.jobId, parsed.time);

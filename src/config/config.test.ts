@@ -68,6 +68,19 @@ test('media.tools: path by default; bundled from the file or OPENVOD_MEDIA_TOOLS
   }
 });
 
+test('media.preloadLibraries: on by default; off from the file or OPENVOD_MEDIA_PRELOAD_LIBRARIES (which wins); anything else refused', () => {
+  assert.equal(loadConfig(base).media.preloadLibraries, true);
+  const dir = mkdtempSync(join(tmpdir(), 'openvod-config-'));
+  const file = join(dir, 'c.json');
+  writeFileSync(file, JSON.stringify({ media: { preloadLibraries: false } }));
+  assert.equal(loadConfig({ flags: { config: file }, env: {}, cwd: dir }).media.preloadLibraries, false);
+  assert.equal(loadConfig({ flags: { config: file }, env: { OPENVOD_MEDIA_PRELOAD_LIBRARIES: '1' }, cwd: dir }).media.preloadLibraries, true);
+  assert.equal(loadConfig({ ...base, env: { OPENVOD_MEDIA_PRELOAD_LIBRARIES: '0' } }).media.preloadLibraries, false);
+  assert.throws(() => loadConfig({ ...base, env: { OPENVOD_MEDIA_PRELOAD_LIBRARIES: 'yes' } }), (e: unknown) => e instanceof ConfigError && e.problems.some((p) => p.includes('OPENVOD_MEDIA_PRELOAD_LIBRARIES')));
+  writeFileSync(file, JSON.stringify({ media: { preloadLibraries: 'no' } }));
+  assert.throws(() => loadConfig({ flags: { config: file }, env: {}, cwd: dir }), (e: unknown) => e instanceof ConfigError && e.problems.some((p) => p.includes('preloadLibraries')));
+});
+
 test('directWrites: on by default; off from the file or OPENVOD_DIRECT_WRITES (which wins); anything else refused', () => {
   assert.equal(loadConfig(base).directWrites, true);
   const dir = mkdtempSync(join(tmpdir(), 'openvod-config-'));

@@ -60,6 +60,8 @@ export interface Config {
     readonly ffprobePath: string | undefined;
     /** Which ffmpeg/ffprobe when no path is configured (see src/media/ffmpeg-binaries.ts). */
     readonly tools: ToolPreference;
+    /** Preload a dynamically linked tool's libraries in a checked, faster order (src/media/library-order.ts). */
+    readonly preloadLibraries: boolean;
     readonly coverMaxWidth: number;
   };
   /** PATH, for finding ffmpeg/ffprobe. */
@@ -147,7 +149,10 @@ const fileSchema = z
       .partial()
       .strict(),
     media: z
-      .object({ ffmpegPath: z.string().min(1), ffprobePath: z.string().min(1), tools: z.enum(TOOL_PREFERENCES), coverMaxWidth: z.number().int().min(64).max(7680) })
+      .object({
+        ffmpegPath: z.string().min(1), ffprobePath: z.string().min(1), tools: z.enum(TOOL_PREFERENCES), preloadLibraries: z.boolean(),
+        coverMaxWidth: z.number().int().min(64).max(7680),
+      })
       .partial()
       .strict(),
     worker: z
@@ -244,6 +249,8 @@ export function loadConfig(inputs: ConfigInputs): Config {
   const mediaToolsEnv = nonEmpty(env.OPENVOD_MEDIA_TOOLS);
   const mediaTools = TOOL_PREFERENCES.find((t) => t === mediaToolsEnv);
   if (mediaToolsEnv !== undefined && mediaTools === undefined) problems.push(`OPENVOD_MEDIA_TOOLS: must be ${TOOL_PREFERENCES.join(' or ')}, not "${mediaToolsEnv}"`);
+  const preloadEnv = nonEmpty(env.OPENVOD_MEDIA_PRELOAD_LIBRARIES);
+  if (preloadEnv !== undefined && !['0', '1', 'true', 'false'].includes(preloadEnv)) problems.push('OPENVOD_MEDIA_PRELOAD_LIBRARIES: must be 1 or 0');
   const logLevel = nonEmpty(env.OPENVOD_LOG_LEVEL) ?? file.logLevel ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) problems.push(`OPENVOD_LOG_LEVEL: unknown level "${logLevel}"`);
 
@@ -317,6 +324,7 @@ export function loadConfig(inputs: ConfigInputs): Config {
       ffmpegPath: nonEmpty(env.OPENVOD_FFMPEG_PATH) ?? file.media?.ffmpegPath,
       ffprobePath: nonEmpty(env.OPENVOD_FFPROBE_PATH) ?? file.media?.ffprobePath,
       tools: mediaTools ?? file.media?.tools ?? 'path',
+      preloadLibraries: preloadEnv !== undefined ? preloadEnv === '1' || preloadEnv === 'true' : (file.media?.preloadLibraries ?? true),
       coverMaxWidth: file.media?.coverMaxWidth ?? 1280,
     },
     pathEnv: env.PATH,

@@ -9,9 +9,11 @@
 // the static one 8 ms); a video costs two runs (probe, cover), which dominates small files. The
 // price: the bundled builds are older and get no security updates, while they parse media from
 // wherever the sources came from — so it is a choice, not the default.
-import { accessSync, closeSync, constants, openSync, readSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
+import { elfLinking } from './elf-linking.js';
+import { libraryPreload } from './library-order.js';
 
 export type MediaTool = 'ffmpeg' | 'ffprobe';
 export type ToolPreference = 'path' | 'bundled';
@@ -87,7 +89,9 @@ function isExecutable(path: string): boolean {
 }
 
 /**
- * What to change in the environment a media tool runs in: nothing (undefined) for most, but a
+ * What to change in the environment a media tool runs in. A dynamically linked one gets its
+ * libraries preloaded in a faster order once that order has been checked (library-order.ts);
+ * until then, and for anything else that is not a static binary, nothing (undefined). A
  * statically linked binary gets GCONV_PATH pointed at nothing. Its own glibc would otherwise load
  * the system's gconv modules (shared objects built for the system's glibc) the first time the tool
  * converts a character set — the bundled ffprobe crashed with SIGSEGV on every MPEG-TS file (the
@@ -95,36 +99,19 @@ function isExecutable(path: string): boolean {
  * work.
  */
 export function toolEnv(path: string): Record<string, string> | undefined {
-  return isStaticElf(path) ? { GCONV_PATH: '/nonexistent/openvod-no-gconv' } : undefined;
-}
-
-const staticElf = new Map<string, boolean>();
-
-/** A 64- or 32-bit little-endian ELF executable without a program interpreter (PT_INTERP). Memoised. */
-export function isStaticElf(path: string): boolean {
-  let known = staticElf.get(path);
-  if (known === undefined) staticElf.set(path, (known = readStaticElf(path)));
-  return known;
-}
-
-function readStaticElf(path: string): boolean {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'r');
-    const header = Buffer.alloc(64);
-    if (readSync(fd, header, 0, 64, 0) < 52 || header.readUInt32BE(0) !== 0x7f454c46 || header[5] !== 1) return false;
-    const is64 = header[4] === 2;
-    const phoff = is64 ? Number(header.readBigUInt64LE(32)) : header.readUInt32LE(28);
-    const phentsize = header.readUInt16LE(is64 ? 54 : 42);
-    const phnum = header.readUInt16LE(is64 ? 56 : 44);
-    if (phentsize < 4 || phnum === 0 || phnum > 4096) return false;
-    const table = Buffer.alloc(phentsize * phnum);
-    if (readSync(fd, table, 0, table.length, phoff) !== table.length) return false;
-    for (let i = 0; i < phnum; i++) if (table.readUInt32LE(i * phentsize) === 3 /* PT_INTERP */) return false;
-    return true;
-  } catch {
-    return false;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
+  switch (elfLinking(path)) {
+    case 'static':
+      return { GCONV_PATH: '/nonexistent/openvod-no-gconv' };
+    case 'dynamic': {
+      const preload = libraryPreload(path);
+      return preload === undefined ? undefined : { LD_PRELOAD: preload };
+    }
+    default:
+      return undefined;
   }
+}
+
+/** A static ELF executable (no program interpreter): see toolEnv. Memoised. */
+export function isStaticElf(path: string): boolean {
+  return elfLinking(path) === 'static';
 }

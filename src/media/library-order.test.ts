@@ -1,0 +1,135 @@
+// The library order: the pure parts on made-up traces, then the real thing on the ffprobe and
+// ffmpeg this machine has (when they are dynamically linked, as a distribution's are).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { elfLinking } from './elf-linking.js';
+import { chooseTool, toolEnv } from './ffmpeg-binaries.js';
+import { probeMedia } from './ffprobe.js';
+import { type LibraryOrderOutcome, libraryPreload, movedBindings, orderLibraries, orderLibrariesOnFirstUse, parseBindings, preloadOrder } from './library-order.js';
+import { makeVideo, mediaTools } from '../../test/helpers/media-fixtures.js';
+
+const line = (object: string, lib: string, symbol: string, version?: string): string =>
+  `      4242:\tbinding file ${object} [0] to ${lib} [0]: normal symbol \`${symbol}'${version === undefined ? '' : ` [${version}]`}`;
+
+test('parseBindings: one provider per reference, lookups counted per library, other lines ignored', () => {
+  const trace = parseBindings([
+    '      4242:\tcalling init: /lib/libc.so.6',
+    line('/usr/bin/tool', '/lib/libc.so.6', 'memcpy', 'GLIBC_2.14'),
+    line('/lib/liba.so', '/lib/libc.so.6', 'memcpy', 'GLIBC_2.14'),
+    line('/lib/liba.so', '/lib/libc.so.6', 'memcpy', 'GLIBC_2.14'), // a second relocation of the same reference
+    line('/lib/liba.so', '/lib/libm.so.6', 'frexp'),
+    line('/lib/liba.so', '/lib/libm.so.6', 'frexp', 'GLIBC_2.2.5'),
+    '',
+  ]);
+  assert.deepEqual(trace.bindings, new Map([
+    ['/lib/liba.so\tfrexp\'', '/lib/libm.so.6'],
+    ['/lib/liba.so\tfrexp\' [GLIBC_2.2.5]', '/lib/libm.so.6'],
+    ['/lib/liba.so\tmemcpy\' [GLIBC_2.14]', '/lib/libc.so.6'],
+    ['/usr/bin/tool\tmemcpy\' [GLIBC_2.14]', '/lib/libc.so.6'],
+  ]));
+  assert.deepEqual(Object.fromEntries(trace.answered), { '/lib/libc.so.6': 3, '/lib/libm.so.6': 2 });
+  assert.throws(() => parseBindings([line('/lib/liba.so', '/lib/libc.so.6', 'frexp'), line('/lib/liba.so', '/lib/libm.so.6', 'frexp')]), /frexp of \/lib\/liba\.so bound to both/);
+});
+
+test('movedBindings: nothing moved, a moved provider, or a different set of references', () => {
+  const base = new Map([['a\tx', '/lib/libm'], ['a\ty', '/lib/libc'], ['b\tx', '/lib/libm']]);
+  assert.deepEqual(movedBindings(base, new Map(base)), []);
+  assert.deepEqual(movedBindings(base, new Map([['a\tx', '/lib/libc'], ['a\ty', '/lib/libc'], ['b\tx', '/lib/libc']])), [{ from: '/lib/libm', to: '/lib/libc' }], 'one constraint per pair of libraries');
+  assert.equal(movedBindings(base, new Map([['a\tx', '/lib/libm'], ['a\ty', '/lib/libc']])), 'different');
+  assert.equal(movedBindings(base, new Map([['a\tx', '/lib/libm'], ['a\ty', '/lib/libc'], ['c\tx', '/lib/libm']])), 'different');
+});
+
+test('preloadOrder: most lookups first; a library that must come first moves up with the one waiting on it; a cycle has no order', () => {
+  const answered = new Map([['libc', 100], ['libcrypto', 50], ['libz', 10], ['libm', 1]]);
+  const libs = ['libm', 'libz', 'libc', 'libcrypto'];
+  assert.deepEqual(preloadOrder(libs, answered, new Map()), ['libc', 'libcrypto', 'libz', 'libm']);
+  assert.deepEqual(preloadOrder(libs, answered, new Map([['libc', new Set(['libm'])]])), ['libm', 'libc', 'libcrypto', 'libz']);
+  assert.deepEqual(
+    preloadOrder(libs, answered, new Map([['libcrypto', new Set(['libm'])], ['libm', new Set(['libz'])]])),
+    ['libc', 'libz', 'libm', 'libcrypto'],
+    'chains are kept, each as early as what waits on it',
+  );
+  assert.deepEqual(preloadOrder(libs, answered, new Map([['libz', new Set(['libgone'])]])), ['libc', 'libcrypto', 'libz', 'libm'], 'a library not listed is no constraint');
+  assert.equal(preloadOrder(libs, answered, new Map([['libc', new Set(['libm'])], ['libm', new Set(['libc'])]])), undefined);
+});
+
+test('what is not ordered: a script, a static binary, a program whose -version fails', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'openvod-ldorder-'));
+  try {
+    const script = join(dir, 'ffprobe');
+    writeFileSync(script, '#!/bin/sh\necho ffprobe version 0\n');
+    chmodSync(script, 0o755);
+    assert.deepEqual(await orderLibraries(script), { kind: 'skipped', reason: 'not a dynamically linked executable' });
+    const bundled = chooseTool('ffprobe', { pathEnv: '', prefer: 'bundled' }).primary.path;
+    assert.equal((await orderLibraries(bundled)).kind, 'skipped');
+    if (elfLinking('/bin/false') === 'dynamic') assert.deepEqual(await orderLibraries('/bin/false'), { kind: 'skipped', reason: '`-version` ended with code 1' });
+    for (const path of [script, bundled, '/bin/false']) assert.equal(libraryPreload(path), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const { ffprobePath, ffmpegPath } = mediaTools();
+const dynamic = process.platform === 'linux' && elfLinking(ffprobePath) === 'dynamic' && elfLinking(ffmpegPath) === 'dynamic' && !process.env.LD_PRELOAD;
+
+/** Every reference of `path -version` and where it bound, traced independently of library-order.ts's own runs. */
+async function bindingsOf(path: string, preload: string | undefined): Promise<Map<string, string>> {
+  const dir = mkdtempSync(join(tmpdir(), 'openvod-ldtrace-'));
+  try {
+    const env = { ...process.env, LD_BIND_NOW: '1', LD_DEBUG: 'bindings', LD_DEBUG_OUTPUT: join(dir, 'trace'), ...(preload ? { LD_PRELOAD: preload } : {}) };
+    await promisify(execFile)(path, ['-version'], { env });
+    const [file] = readdirSync(dir);
+    return parseBindings(readFileSync(join(dir, file as string), 'utf8').split('\n')).bindings;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('the machine\'s ffprobe: ordered, every symbol bound as before, and it probes a file exactly as before', { skip: dynamic ? false : 'ffprobe is not a dynamically linked Linux executable here' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'openvod-ldorder-'));
+  try {
+    const video = await makeVideo(dir, { seconds: 1 });
+    assert.equal(toolEnv(ffprobePath), undefined, 'no preload before the order is checked');
+    const plain = await probeMedia(video, { ffprobePath });
+
+    const outcome = await orderLibraries(ffprobePath);
+    assert.equal(outcome.kind, 'ordered', JSON.stringify(outcome));
+    assert.ok(outcome.kind === 'ordered' && outcome.libraries > 1 && outcome.references > 100 && outcome.rounds >= 1);
+    const preload = libraryPreload(ffprobePath);
+    assert.ok(preload !== undefined);
+    const libraries = preload.split(' ');
+    assert.ok(libraries.some((lib) => /\/libc\.so/.test(lib)), 'libc is among the preloaded');
+    assert.ok(libraries.every((lib) => lib.startsWith('/') && lib !== ffprobePath && !/\/ld-linux/.test(lib)));
+    assert.deepEqual(toolEnv(ffprobePath), { LD_PRELOAD: preload });
+    assert.equal(await orderLibraries(ffprobePath), await orderLibraries(ffprobePath), 'checked once per process');
+
+    // Checked again here, outside the module: the same references bound to the same libraries.
+    assert.deepEqual(movedBindings(await bindingsOf(ffprobePath, undefined), await bindingsOf(ffprobePath, preload)), []);
+    // And the tool, now started with the preload (runTool takes toolEnv), answers the same.
+    assert.deepEqual(await probeMedia(video, { ffprobePath }), plain);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('orderLibrariesOnFirstUse: the first use of ffmpeg starts its check; later starts get the preload', { skip: dynamic ? false : 'ffmpeg is not a dynamically linked Linux executable here' }, async () => {
+  const reports: [string, LibraryOrderOutcome][] = [];
+  const reported = new Promise<void>((resolve) => {
+    orderLibrariesOnFirstUse((path, outcome) => {
+      reports.push([path, outcome]);
+      resolve();
+    });
+  });
+  assert.equal(libraryPreload(ffmpegPath), undefined, 'the first use runs without');
+  await reported;
+  assert.equal(reports.length, 1);
+  assert.equal(reports[0]?.[0], ffmpegPath);
+  assert.equal(reports[0]?.[1].kind, 'ordered');
+  assert.match(libraryPreload(ffmpegPath) ?? '', /\/libc\.so/);
+  assert.equal(reports.length, 1, 'not started twice');
+});
