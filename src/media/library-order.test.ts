@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -117,19 +117,36 @@ test('the machine\'s ffprobe: ordered, every symbol bound as before, and it prob
   }
 });
 
-test('orderLibrariesOnFirstUse: the first use of ffmpeg starts its check; later starts get the preload', { skip: dynamic ? false : 'ffmpeg is not a dynamically linked Linux executable here' }, async () => {
-  const reports: [string, LibraryOrderOutcome][] = [];
-  const reported = new Promise<void>((resolve) => {
+test('orderLibrariesOnFirstUse: a tool\'s first start sets off its check, later starts get the preload, a changed tool is checked again', { skip: dynamic ? false : 'ffmpeg is not a dynamically linked Linux executable here' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'openvod-ldorder-'));
+  try {
+    const tool = join(dir, 'ffmpeg'); // a copy: its libraries are found where the original's are
+    copyFileSync(ffmpegPath, tool);
+    chmodSync(tool, 0o755);
+    const reports: [string, LibraryOrderOutcome][] = [];
+    let heard: () => void = () => {};
+    const nextReport = (): Promise<void> => new Promise((resolve) => (heard = resolve));
     orderLibrariesOnFirstUse((path, outcome) => {
       reports.push([path, outcome]);
-      resolve();
+      heard();
     });
-  });
-  assert.equal(libraryPreload(ffmpegPath), undefined, 'the first use runs without');
-  await reported;
-  assert.equal(reports.length, 1);
-  assert.equal(reports[0]?.[0], ffmpegPath);
-  assert.equal(reports[0]?.[1].kind, 'ordered');
-  assert.match(libraryPreload(ffmpegPath) ?? '', /\/libc\.so/);
-  assert.equal(reports.length, 1, 'not started twice');
+
+    let reported = nextReport();
+    assert.equal(libraryPreload(tool), undefined, 'the first start runs without');
+    await reported;
+    assert.deepEqual(reports.map(([path, o]) => [path, o.kind]), [[tool, 'ordered']]);
+    const preload = libraryPreload(tool);
+    assert.match(preload ?? '', /\/libc\.so/);
+    assert.equal(libraryPreload(tool), preload);
+    assert.equal(reports.length, 1, 'not checked twice');
+
+    reported = nextReport();
+    utimesSync(tool, new Date(), new Date(Date.now() + 60_000)); // as an upgrade would leave it
+    assert.equal(libraryPreload(tool), undefined, 'a changed tool starts without until checked again');
+    await reported;
+    assert.deepEqual(reports.map(([path, o]) => [path, o.kind]), [[tool, 'ordered'], [tool, 'ordered']]);
+    assert.equal(libraryPreload(tool), preload);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -23,7 +23,7 @@
 // The check runs in the background when a server first starts the tool (≈ 0.9 s of CPU for
 // Debian's ffmpeg, its own runs included: it pays for itself after ≈ 60 starts); tools started
 // before it ends run without the preload.
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,7 +47,8 @@ export interface Trace {
 const MAX_ROUNDS = 6;
 const TRACE_TIMEOUT_MS = 30_000;
 
-const ready = new Map<string, string>();
+/** Tool path → the checked LD_PRELOAD value, and the state of the files it was checked against. */
+const ready = new Map<string, { preload: string; files: string }>();
 const started = new Map<string, Promise<LibraryOrderOutcome>>();
 let onFirstUse: ((path: string, outcome: LibraryOrderOutcome) => void) | undefined;
 
@@ -60,14 +61,33 @@ export function orderLibrariesOnFirstUse(report: (path: string, outcome: Library
   onFirstUse = report;
 }
 
-/** The LD_PRELOAD value for `path` once its order has been checked; undefined before, or when there is none. */
+/**
+ * The LD_PRELOAD value for `path` once its order has been checked; undefined before, or when there
+ * is none. An order is dropped, and checked again, once the tool or the dynamic linker's cache
+ * (which ldconfig rewrites whenever libraries are installed or upgraded) is no longer the file it
+ * was checked with.
+ */
 export function libraryPreload(path: string): string | undefined {
-  const preload = ready.get(path);
-  if (preload === undefined && onFirstUse !== undefined && !started.has(path)) {
+  const order = ready.get(path);
+  if (order !== undefined && order.files !== filesState(path)) {
+    ready.delete(path);
+    started.delete(path);
+  }
+  if (!ready.has(path) && onFirstUse !== undefined && !started.has(path)) {
     const report = onFirstUse;
     void orderLibraries(path).then((outcome) => report(path, outcome));
   }
-  return preload;
+  return ready.get(path)?.preload;
+}
+
+const LINKER_CACHE = '/etc/ld.so.cache';
+
+/** Identity and version of the tool's file and of the linker's cache, as one string. */
+function filesState(path: string): string {
+  return [path, LINKER_CACHE].map((file) => {
+    const st = statSync(file, { throwIfNoEntry: false });
+    return st === undefined ? '-' : `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+  }).join(' ');
 }
 
 /** Finds and checks the order for `path` (once per path and process); `libraryPreload` answers once it is ordered. */
@@ -87,6 +107,7 @@ async function findOrder(path: string): Promise<LibraryOrderOutcome> {
   if (elfLinking(path) !== 'dynamic') throw new Skip('not a dynamically linked executable');
   if (process.env.LD_PRELOAD) throw new Skip('LD_PRELOAD is already set');
   const t0 = performance.now();
+  const files = filesState(path);
   const dir = await mkdtemp(join(tmpdir(), 'openvod-ld-'));
   try {
     const base = await traceRun(path, dir, 'base', undefined);
@@ -104,7 +125,7 @@ async function findOrder(path: string): Promise<LibraryOrderOutcome> {
       const moved = movedBindings(base.trace.bindings, trial.trace.bindings);
       if (moved === 'different') throw new Skip('the set of bound references changed with the libraries preloaded');
       if (moved.length === 0) {
-        ready.set(path, preload);
+        ready.set(path, { preload, files });
         return { kind: 'ordered', libraries: order.length, references: base.trace.bindings.size, rounds: round, ms: Math.round(performance.now() - t0) };
       }
       for (const { from, to } of moved) {
@@ -134,7 +155,10 @@ async function traceRun(path: string, dir: string, prefix: string, preload: stri
   // The dynamic linker writes to <prefix>.<pid>; a tool that started others would leave several.
   const files = (await readdir(dir)).filter((f) => f.startsWith(`${prefix}.`));
   if (files.length !== 1) throw new Skip(`expected one trace of the dynamic linker, found ${files.length}`);
-  return { stdout: reply.stdout, trace: await readTrace(join(dir, files[0] as string)) };
+  const file = join(dir, files[0] as string);
+  const trace = await readTrace(file);
+  await rm(file);
+  return { stdout: reply.stdout, trace };
 }
 
 /** Parses the file a chunk at a time (≈ 8 MB for Debian's ffmpeg), so that the event loop is never held for long. */
