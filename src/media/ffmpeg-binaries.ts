@@ -5,8 +5,9 @@
 //
 // Preference `bundled` (media.tools) turns that round: the npm binaries first, with the PATH ones as
 // a per-file fallback. A distribution's ffmpeg is usually linked against a couple of hundred shared
-// libraries, and loading them costs each run ≈ 70 ms of CPU (Debian 12: probing a short MP4 69 ms,
-// the static one 8 ms); a video costs two runs (probe, cover), which dominates small files. The
+// libraries, and loading them costs each run ≈ 40–70 ms of CPU depending on the machine (Debian 12:
+// probing a short MP4 42–69 ms, the static one 8; ≈ 27 with the libraries preloaded in the order
+// library-order.ts checks); a video costs two runs (probe, cover), which dominates small files. The
 // price: the bundled builds are older and get no security updates, while they parse media from
 // wherever the sources came from — so it is a choice, not the default.
 import { accessSync, constants } from 'node:fs';
