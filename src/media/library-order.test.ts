@@ -10,8 +10,9 @@ import { promisify } from 'node:util';
 import { elfLinking } from './elf-linking.js';
 import { chooseTool, toolEnv } from './ffmpeg-binaries.js';
 import { probeMedia } from './ffprobe.js';
+import { grabFrame } from './snapshot.js';
 import { Bindings, feedLines, type LibraryOrderOutcome, libraryPreload, orderLibraries, orderLibrariesOnFirstUse, preloadOrder } from './library-order.js';
-import { makeVideo, mediaTools } from '../../test/helpers/media-fixtures.js';
+import { makeAudio, makeVideo, mediaTools } from '../../test/helpers/media-fixtures.js';
 
 const line = (object: string, lib: string, symbol: string, version?: string): string =>
   `      4242:\tbinding file ${object} [0] to ${lib} [0]: normal symbol \`${symbol}'${version === undefined ? '' : ` [${version}]`}`;
@@ -103,9 +104,14 @@ async function traceOf(path: string, preload: string | undefined): Promise<strin
 test('the machine\'s ffprobe: ordered, every symbol bound as before, and it probes a file exactly as before', { skip: dynamic ? false : 'ffprobe is not a dynamically linked Linux executable here' }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'openvod-ldorder-'));
   try {
-    const video = await makeVideo(dir, { seconds: 1 });
+    const files = [
+      await makeVideo(dir, { seconds: 1 }),
+      await makeVideo(dir, { seconds: 1, container: 'webm' }),
+      await makeVideo(dir, { seconds: 1, container: 'mkv', audio: false }),
+      await makeAudio(dir, { format: 'mp3', cover: true }),
+    ];
     assert.equal(toolEnv(ffprobePath), undefined, 'no preload before the order is checked');
-    const plain = await probeMedia(video, { ffprobePath });
+    const plain = await Promise.all(files.map((f) => probeMedia(f, { ffprobePath })));
 
     const outcome = await orderLibraries(ffprobePath);
     assert.equal(outcome.kind, 'ordered', JSON.stringify(outcome));
@@ -129,7 +135,7 @@ test('the machine\'s ffprobe: ordered, every symbol bound as before, and it prob
       assert.ok(moved !== 'different' && moved.some((m) => /\/libm\.so/.test(m.from) && /\/libc\.so/.test(m.to)), JSON.stringify(moved));
     }
     // And the tool, now started with the preload (runTool takes toolEnv), answers the same.
-    assert.deepEqual(await probeMedia(video, { ffprobePath }), plain);
+    assert.deepEqual(await Promise.all(files.map((f) => probeMedia(f, { ffprobePath }))), plain);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -141,6 +147,8 @@ test('orderLibrariesOnFirstUse: a tool\'s first start sets off its check, later 
     const tool = join(dir, 'ffmpeg'); // a copy: its libraries are found where the original's are
     copyFileSync(ffmpegPath, tool);
     chmodSync(tool, 0o755);
+    const video = await makeVideo(dir, { seconds: 2 });
+    await grabFrame({ ffmpegPath: tool, source: video, timeS: 0.5, outPath: join(dir, 'plain.jpg') }); // before any check
     const reports: [string, LibraryOrderOutcome][] = [];
     let heard: () => void = () => {};
     const nextReport = (): Promise<void> => new Promise((resolve) => (heard = resolve));
@@ -157,6 +165,9 @@ test('orderLibrariesOnFirstUse: a tool\'s first start sets off its check, later 
     assert.match(preload ?? '', /\/libc\.so/);
     assert.equal(libraryPreload(tool), preload);
     assert.equal(reports.length, 1, 'not checked twice');
+    // The same cover, byte for byte, as the copy made before it was ordered.
+    await grabFrame({ ffmpegPath: tool, source: video, timeS: 0.5, outPath: join(dir, 'preloaded.jpg') });
+    assert.ok(readFileSync(join(dir, 'preloaded.jpg')).equals(readFileSync(join(dir, 'plain.jpg'))));
 
     reported = nextReport();
     utimesSync(tool, new Date(), new Date(Date.now() + 60_000)); // as an upgrade would leave it
