@@ -11,8 +11,9 @@ import { elfLinking } from './elf-linking.js';
 import { chooseTool, toolEnv } from './ffmpeg-binaries.js';
 import { probeMedia } from './ffprobe.js';
 import { grabFrame } from './snapshot.js';
+import { toolRunner } from './tool-runner.js';
 import { Bindings, feedLines, type LibraryOrderOutcome, libraryPreload, orderLibraries, orderLibrariesOnFirstUse, preloadOrder } from './library-order.js';
-import { makeAudio, makeVideo, mediaTools } from '../../test/helpers/media-fixtures.js';
+import { makeAudio, makeVideo, mediaTools, processesMatching } from '../../test/helpers/media-fixtures.js';
 
 const line = (object: string, lib: string, symbol: string, version?: string): string =>
   `      4242:\tbinding file ${object} [0] to ${lib} [0]: normal symbol \`${symbol}'${version === undefined ? '' : ` [${version}]`}`;
@@ -175,6 +176,35 @@ test('orderLibrariesOnFirstUse: a tool\'s first start sets off its check, later 
     await reported;
     assert.deepEqual(reports.map(([path, o]) => [path, o.kind]), [[tool, 'ordered'], [tool, 'ordered']]);
     assert.equal(libraryPreload(tool), preload);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a check cut short by a passing failure (the tool runner killed) is made again on a use after the delay', { skip: dynamic ? false : 'ffprobe is not a dynamically linked Linux executable here' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'openvod-ldorder-'));
+  try {
+    const tool = join(dir, 'ffprobe');
+    copyFileSync(ffprobePath, tool);
+    chmodSync(tool, 0o755);
+    const first = orderLibraries(tool, 200);
+    // Kill the runner while it runs one of the check's traces.
+    const deadline = Date.now() + 10_000;
+    while (processesMatching(tool).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+    const runner = toolRunner().pid;
+    assert.ok(runner !== undefined && processesMatching(tool).length > 0, 'a trace was running');
+    process.kill(runner, 'SIGKILL');
+    const outcome = await first;
+    assert.equal(outcome.kind, 'skipped');
+    assert.ok(outcome.kind === 'skipped' && outcome.retryInMs === 200, JSON.stringify(outcome));
+    assert.match(outcome.kind === 'skipped' ? outcome.reason : '', /could not run it: the tool runner/);
+    assert.equal(await orderLibraries(tool), outcome, 'not again before the delay');
+    assert.equal(libraryPreload(tool), undefined);
+
+    await new Promise((r) => setTimeout(r, 400));
+    const again = await orderLibraries(tool);
+    assert.equal(again.kind, 'ordered', JSON.stringify(again));
+    assert.match(libraryPreload(tool) ?? '', /\/libc\.so/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -32,11 +32,14 @@ import { toolRunner } from './tool-runner.js';
 
 export type LibraryOrderOutcome =
   | { kind: 'ordered'; libraries: number; references: number; rounds: number; ms: number }
-  | { kind: 'skipped'; reason: string };
+  /** `retryInMs`: the check failed for a passing reason (the runner died, a timeout, an I/O error) and may run again after that long. */
+  | { kind: 'skipped'; reason: string; retryInMs?: number };
 
 /** Rounds of reorder-and-check before giving up. */
 const MAX_ROUNDS = 6;
 const TRACE_TIMEOUT_MS = 30_000;
+/** After a check failed for a passing reason, the next start may check again after this long. */
+const RETRY_AFTER_MS = 10 * 60_000;
 
 /** Tool path → the checked LD_PRELOAD value, and the state of the files it was checked against. */
 const ready = new Map<string, { preload: string; files: string }>();
@@ -81,17 +84,36 @@ function filesState(path: string): string {
   }).join(' ');
 }
 
-/** Finds and checks the order for `path` (once per path and process); `libraryPreload` answers once it is ordered. */
-export function orderLibraries(path: string): Promise<LibraryOrderOutcome> {
+/**
+ * Finds and checks the order for `path` (once per path and process, unless it failed for a
+ * passing reason: then again on the first use `retryAfterMs` later); `libraryPreload` answers once
+ * it is ordered.
+ */
+export function orderLibraries(path: string, retryAfterMs = RETRY_AFTER_MS): Promise<LibraryOrderOutcome> {
   let outcome = started.get(path);
   if (outcome === undefined) {
-    outcome = findOrder(path).catch((err: unknown) => ({ kind: 'skipped', reason: err instanceof Skip ? err.message : `failed: ${(err as Error).message}` }) as const);
-    started.set(path, outcome);
+    const checking: Promise<LibraryOrderOutcome> = findOrder(path).catch((err: unknown) => {
+      const reason = err instanceof Skip ? err.message : `failed: ${(err as Error).message}`;
+      if (err instanceof Skip && !err.passing) return { kind: 'skipped', reason } as const;
+      setTimeout(() => {
+        if (started.get(path) === checking) started.delete(path);
+      }, retryAfterMs).unref();
+      return { kind: 'skipped', reason, retryInMs: retryAfterMs } as const;
+    });
+    started.set(path, (outcome = checking));
   }
   return outcome;
 }
 
-class Skip extends Error {}
+/** Why a check ended without an order. `passing`: something that may not happen next time. */
+class Skip extends Error {
+  constructor(
+    message: string,
+    readonly passing = false,
+  ) {
+    super(message);
+  }
+}
 
 async function findOrder(path: string): Promise<LibraryOrderOutcome> {
   if (process.platform !== 'linux') throw new Skip(`not Linux (${process.platform})`);
@@ -146,8 +168,9 @@ async function traceRun(path: string, dir: string, prefix: string, preload: stri
   const env: Record<string, string> = { LD_BIND_NOW: '1', LD_DEBUG: 'bindings', LD_DEBUG_OUTPUT: join(dir, prefix) };
   if (preload !== undefined) env.LD_PRELOAD = preload;
   const reply = await toolRunner().run({ path, args: ['-version'], env, timeoutMs: TRACE_TIMEOUT_MS, maxStdoutBytes: 1 << 20 }).reply;
-  if (reply.kind === 'spawn-failed') throw new Skip(`could not run it: ${reply.message}`);
-  if (reply.kind !== 'exited' || reply.exitCode !== 0) throw new Skip(`\`-version\` ended with ${reply.kind === 'exited' ? `code ${reply.exitCode ?? reply.exitSignal}` : reply.kind}`);
+  if (reply.kind === 'spawn-failed') throw new Skip(`could not run it: ${reply.message}`, true);
+  if (reply.kind !== 'exited' || reply.exitCode === null) throw new Skip(`\`-version\` ${reply.kind === 'exited' ? `was killed by ${reply.exitSignal}` : `ended: ${reply.kind}`}`, true);
+  if (reply.exitCode !== 0) throw new Skip(`\`-version\` ended with code ${reply.exitCode}`);
   // The dynamic linker writes to <prefix>.<pid>; a tool that started others would leave several.
   const files = (await readdir(dir)).filter((f) => f.startsWith(`${prefix}.`));
   if (files.length !== 1) throw new Skip(`expected one trace of the dynamic linker, found ${files.length}`);
