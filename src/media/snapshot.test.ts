@@ -85,12 +85,15 @@ describe('snapshotArgs (pure)', () => {
     assert.ok(args.indexOf('-ss') < args.indexOf('-i'), '-ss before -i');
   });
 
-  test('keyframe seek: the decoder skips all but keyframes, before the input; exact seek does not', () => {
+  test('keyframe seek: the decoder skips all but keyframes and runs on one thread, before the input; exact seek does neither', () => {
     const key = snapshotArgs({ source: '/data/in.mp4', timeS: 6, outPath: '/tmp/c.jpg', maxWidth: 640, seek: 'keyframe' });
     assert.equal(key[key.indexOf('-skip_frame') + 1], 'nokey');
     assert.ok(key.indexOf('-skip_frame') < key.indexOf('-i'), 'an input option');
-    assert.deepEqual(key.filter((a) => a !== '-skip_frame' && a !== 'nokey'), snapshotArgs({ source: '/data/in.mp4', timeS: 6, outPath: '/tmp/c.jpg', maxWidth: 640 }));
-    assert.ok(!snapshotArgs({ source: '/data/in.mp4', timeS: 6, outPath: '/tmp/c.jpg', maxWidth: 640, seek: 'exact' }).includes('-skip_frame'));
+    const exact = snapshotArgs({ source: '/data/in.mp4', timeS: 6, outPath: '/tmp/c.jpg', maxWidth: 640 });
+    const at = exact.indexOf('-ss');
+    assert.deepEqual(key, [...exact.slice(0, at), '-skip_frame', 'nokey', '-threads', '1', ...exact.slice(at)], 'and one decoding thread');
+    assert.deepEqual(snapshotArgs({ source: '/data/in.mp4', timeS: 6, outPath: '/tmp/c.jpg', maxWidth: 640, seek: 'exact' }), exact);
+    assert.ok(!exact.includes('-skip_frame') && !exact.includes('-threads'));
   });
 
   test('a chosen stream, a negative time clamped to 0, an http source with network options', () => {
