@@ -240,7 +240,7 @@ function cut(buf: Buffer, start: number, end: number): Cut | undefined {
     const at = from < 0 ? -1 : buf.indexOf(needle, from);
     return at === -1 || at + needle.length > end ? -1 : at;
   };
-  const binding = found(BINDING, start);
+  const binding = messageStart(buf, start, end, BINDING);
   const objectAt = binding + BINDING.length;
   const objectEnd = found(NS, binding < 0 ? -1 : objectAt);
   const to = found(TO, objectEnd);
@@ -249,6 +249,20 @@ function cut(buf: Buffer, start: number, end: number): Cut | undefined {
   const symbol = found(SYMBOL, libEnd);
   if (symbol === -1) return undefined;
   return { key: hash53(buf, objectAt, objectEnd, symbol + SYMBOL.length, end), libKey: hash53(buf, libAt, libEnd, 0, 0), libAt, libEnd };
+}
+
+/**
+ * Where the line's message starts if it is `prefix`, else -1. The dynamic linker starts each line
+ * with `<spaces><pid>:\t`; looking for the prefix itself would search on past the line's end.
+ */
+function messageStart(buf: Buffer, start: number, end: number, prefix: Buffer): number {
+  const limit = Math.min(end - 1, start + 32);
+  for (let i = start; i < limit; i++) {
+    if (buf[i] !== 0x3a || buf[i + 1] !== 0x09) continue;
+    const at = i + 2;
+    return at + prefix.length <= end && buf.compare(prefix, 0, prefix.length, at, at + prefix.length) === 0 ? at : -1;
+  }
+  return -1;
 }
 
 /**
