@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { execFile } from 'node:child_process';
-import { chooseTool, isStaticElf, locateTool, toolEnv } from './ffmpeg-binaries.js';
+import { elfLinking } from './elf-linking.js';
+import { chooseTool, locateTool, toolEnv } from './ffmpeg-binaries.js';
 import { probeMedia } from './ffprobe.js';
 import { mediaTools } from '../../test/helpers/media-fixtures.js';
 
@@ -55,12 +56,12 @@ test('preference path: the PATH binary alone; bundled: the npm binary first, the
 
 test('static binaries are told apart from dynamically linked ones, and only they get GCONV_PATH', () => {
   const bundled = chooseTool('ffprobe', { pathEnv: '', prefer: 'bundled' }).primary.path;
-  assert.equal(isStaticElf(bundled), true);
-  assert.equal(isStaticElf(chooseTool('ffmpeg', { pathEnv: '', prefer: 'bundled' }).primary.path), true);
-  assert.equal(isStaticElf(process.execPath), false, 'node is dynamically linked');
-  assert.equal(isStaticElf('/bin/sh'), false);
-  assert.equal(isStaticElf(new URL(import.meta.url).pathname), false, 'not ELF');
-  assert.equal(isStaticElf('/nonexistent/ffprobe'), false);
+  assert.equal(elfLinking(bundled), 'static');
+  assert.equal(elfLinking(chooseTool('ffmpeg', { pathEnv: '', prefer: 'bundled' }).primary.path), 'static');
+  assert.equal(elfLinking(process.execPath), 'dynamic', 'node is dynamically linked');
+  assert.equal(elfLinking('/bin/sh'), 'dynamic');
+  assert.equal(elfLinking(new URL(import.meta.url).pathname), 'other', 'not ELF');
+  assert.equal(elfLinking('/nonexistent/ffprobe'), 'other');
   assert.match(toolEnv(bundled)?.GCONV_PATH ?? '', /^\/nonexistent/);
   assert.equal(toolEnv(process.execPath), undefined);
 });

@@ -111,8 +111,3 @@ export function toolEnv(path: string): Record<string, string> | undefined {
       return undefined;
   }
 }
-
-/** A static ELF executable (no program interpreter): see toolEnv. Memoised. */
-export function isStaticElf(path: string): boolean {
-  return elfLinking(path) === 'static';
-}
