@@ -401,12 +401,10 @@ export function preloadOrder(libraries: readonly string[], answered: ReadonlyMap
     urgency.set(lib, u);
     return u;
   };
-  const rank = (lib: string): [number, number] => [urgencyOf(lib, new Set()), answered.get(lib) ?? 0];
-  const byRank = (a: string, b: string): number => {
-    const [ua, wa] = rank(a);
-    const [ub, wb] = rank(b);
-    return ub - ua || wb - wa || (a < b ? -1 : a > b ? 1 : 0);
-  };
+  const visiting = new Set<string>();
+  for (const lib of libraries) urgencyOf(lib, visiting);
+  const byRank = (a: string, b: string): number =>
+    (urgency.get(b) as number) - (urgency.get(a) as number) || (answered.get(b) ?? 0) - (answered.get(a) ?? 0) || (a < b ? -1 : a > b ? 1 : 0);
   const free = libraries.filter((lib) => waitingOn.get(lib) === 0);
   const order: string[] = [];
   while (free.length > 0) {
