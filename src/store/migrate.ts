@@ -1,4 +1,4 @@
-import { type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import { type Migration, type MigrationProvider, type MigrationResultSet, Migrator, sql } from 'kysely';
 import type { Store } from './db.js';
 import { core } from './migrations/0001-core.js';
 import { urlUploads } from './migrations/0002-url-uploads.js';
@@ -34,17 +34,27 @@ export async function migrateToLatest(store: Store): Promise<void> {
     provider: new StaticMigrations(store),
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
-  // Kysely's "does my table exist" check lists the tables of every schema; a schema dropped by
-  // someone else during that listing (Postgres error 3F000, e.g. parallel test runs cleaning up)
-  // fails it without anything being wrong here, so that one error is retried.
   for (let attempt = 1; ; attempt++) {
-    const { error, results } = await migrator.migrateToLatest();
-    if (!error) return;
-    if (attempt < 5 && (error as { code?: string }).code === '3F000') {
+    const outcome = await migrator.migrateToLatest();
+    if (!outcome.error) return;
+    if (attempt < 5 && isCatalogRace(outcome)) {
       await new Promise((r) => setTimeout(r, 50 * attempt));
       continue;
     }
-    const failed = results?.find((r) => r.status === 'Error');
-    throw new Error(`database migration ${failed?.migrationName ?? ''} failed`, { cause: error });
+    const failed = outcome.results?.find((r) => r.status === 'Error');
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed`, { cause: outcome.error });
   }
+}
+
+/**
+ * Kysely's "does my table exist" check lists the tables of every schema and resolves each by
+ * name (`has_schema_privilege`, `pg_get_serial_sequence`). A schema or table that someone else
+ * drops during that listing — parallel test runs cleaning up, another application sharing the
+ * database — fails it with 3F000 (no such schema) or 42P01 (no such relation) although nothing is
+ * wrong here. Such a failure comes before any migration ran (no results), and is worth a retry;
+ * the same codes from a migration itself are not.
+ */
+export function isCatalogRace(outcome: MigrationResultSet): boolean {
+  const code = (outcome.error as { code?: unknown } | undefined)?.code;
+  return outcome.results === undefined && (code === '3F000' || code === '42P01');
 }

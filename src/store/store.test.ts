@@ -9,7 +9,7 @@ import { sql } from 'kysely';
 import { seedVideo } from '../../test/helpers/seed.js';
 import { createTestStore, testDialect } from '../../test/helpers/store.js';
 import { openStore } from './db.js';
-import { migrateToLatest } from './migrate.js';
+import { isCatalogRace, migrateToLatest } from './migrate.js';
 
 test(`migrations run and are idempotent (${testDialect})`, async () => {
   const t = await createTestStore();
@@ -24,6 +24,17 @@ test(`migrations run and are idempotent (${testDialect})`, async () => {
   } finally {
     await t.cleanup();
   }
+});
+
+test('a catalog object dropped by someone else during the migrator\'s table listing is retried; a failing migration is not', () => {
+  const pgError = (code: string) => Object.assign(new Error('x'), { code });
+  // Before any migration ran, Kysely returns no results: a vanished schema or table is a race.
+  assert.equal(isCatalogRace({ error: pgError('3F000') }), true);
+  assert.equal(isCatalogRace({ error: pgError('42P01') }), true);
+  // Anything else before the migrations, or the same codes from a migration itself, is a real failure.
+  assert.equal(isCatalogRace({ error: pgError('42501') }), false);
+  assert.equal(isCatalogRace({ error: new Error('no code') }), false);
+  assert.equal(isCatalogRace({ error: pgError('42P01'), results: [{ migrationName: '0002-url-uploads', direction: 'Up', status: 'Error' }] }), false);
 });
 
 // SQLite: rows are read as arrays and made into objects by db.ts (CachedStatement).
