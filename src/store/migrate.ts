@@ -37,24 +37,29 @@ export async function migrateToLatest(store: Store): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const outcome = await migrator.migrateToLatest();
     if (!outcome.error) return;
-    if (attempt < 5 && isCatalogRace(outcome)) {
+    if (attempt < 5 && failedBeforeAnyMigration(outcome)) {
       await new Promise((r) => setTimeout(r, 50 * attempt));
       continue;
     }
     const failed = outcome.results?.find((r) => r.status === 'Error');
-    throw new Error(`database migration ${failed?.migrationName ?? ''} failed`, { cause: outcome.error });
+    const cause = outcome.error instanceof Error ? outcome.error : new Error(String(outcome.error));
+    const code = (cause as { code?: unknown }).code;
+    throw new Error(
+      `database migration${failed ? ` ${failed.migrationName}` : ''} failed: ${cause.message}${typeof code === 'string' ? ` (${code})` : ''}`,
+      { cause },
+    );
   }
 }
 
 /**
- * Kysely's "does my table exist" check lists the tables of every schema and resolves each by
- * name (`has_schema_privilege`, `pg_get_serial_sequence`). A schema or table that someone else
- * drops during that listing — parallel test runs cleaning up, another application sharing the
- * database — fails it with 3F000 (no such schema) or 42P01 (no such relation) although nothing is
- * wrong here. Such a failure comes before any migration ran (no results), and is worth a retry;
- * the same codes from a migration itself are not.
+ * Before running any migration, Kysely makes sure its own tables exist, and to know whether they
+ * do it lists the tables of every schema, resolving each by name (`has_schema_privilege`,
+ * `pg_get_serial_sequence`). A schema or table that someone else drops during that listing —
+ * parallel test runs cleaning up, another application sharing the database — fails it (seen:
+ * 3F000 no such schema, 42P01 no such relation) although nothing is wrong here. A failure at that
+ * stage changed nothing (no migration ran: Kysely returns no results), so it is tried again a few
+ * times, whatever its code; a migration that failed is not.
  */
-export function isCatalogRace(outcome: MigrationResultSet): boolean {
-  const code = (outcome.error as { code?: unknown } | undefined)?.code;
-  return outcome.results === undefined && (code === '3F000' || code === '42P01');
+export function failedBeforeAnyMigration(outcome: MigrationResultSet): boolean {
+  return outcome.error !== undefined && outcome.results === undefined;
 }

@@ -9,7 +9,7 @@ import { sql } from 'kysely';
 import { seedVideo } from '../../test/helpers/seed.js';
 import { createTestStore, testDialect } from '../../test/helpers/store.js';
 import { openStore } from './db.js';
-import { isCatalogRace, migrateToLatest } from './migrate.js';
+import { failedBeforeAnyMigration, migrateToLatest } from './migrate.js';
 
 test(`migrations run and are idempotent (${testDialect})`, async () => {
   const t = await createTestStore();
@@ -26,15 +26,29 @@ test(`migrations run and are idempotent (${testDialect})`, async () => {
   }
 });
 
-test('a catalog object dropped by someone else during the migrator\'s table listing is retried; a failing migration is not', () => {
+test('a failure before any migration ran (a catalog object dropped by someone else meanwhile) is retried; a failing migration is not', () => {
   const pgError = (code: string) => Object.assign(new Error('x'), { code });
-  // Before any migration ran, Kysely returns no results: a vanished schema or table is a race.
-  assert.equal(isCatalogRace({ error: pgError('3F000') }), true);
-  assert.equal(isCatalogRace({ error: pgError('42P01') }), true);
-  // Anything else before the migrations, or the same codes from a migration itself, is a real failure.
-  assert.equal(isCatalogRace({ error: pgError('42501') }), false);
-  assert.equal(isCatalogRace({ error: new Error('no code') }), false);
-  assert.equal(isCatalogRace({ error: pgError('42P01'), results: [{ migrationName: '0002-url-uploads', direction: 'Up', status: 'Error' }] }), false);
+  // Before any migration ran, Kysely returns no results: nothing changed, so it may be tried again.
+  assert.equal(failedBeforeAnyMigration({ error: pgError('3F000') }), true);
+  assert.equal(failedBeforeAnyMigration({ error: pgError('42P01') }), true);
+  assert.equal(failedBeforeAnyMigration({ error: new Error('no code') }), true);
+  // A migration that ran and failed, or no failure at all, is not retried.
+  assert.equal(failedBeforeAnyMigration({ error: pgError('42P01'), results: [{ migrationName: '0002-url-uploads', direction: 'Up', status: 'Error' }] }), false);
+  assert.equal(failedBeforeAnyMigration({ results: [] }), false);
+});
+
+test(`a migration that cannot run says why (${testDialect})`, async () => {
+  const t = await createTestStore();
+  try {
+    // A table in the way of a migration's CREATE TABLE: remove the record of that migration so it runs again.
+    await sql`delete from kysely_migration where name = '0007-resume-total'`.execute(t.store.db);
+    await assert.rejects(migrateToLatest(t.store), (err: Error) => {
+      assert.match(err.message, /^database migration 0007-resume-total failed: .+/);
+      return true;
+    });
+  } finally {
+    await t.cleanup();
+  }
 });
 
 // SQLite: rows are read as arrays and made into objects by db.ts (CachedStatement).
