@@ -57,8 +57,9 @@ export async function migrateToLatest(store: Store): Promise<void> {
  * `pg_get_serial_sequence`). A schema or table that someone else drops during that listing —
  * parallel test runs cleaning up, another application sharing the database — fails it (seen:
  * 3F000 no such schema, 42P01 no such relation) although nothing is wrong here. A failure at that
- * stage changed nothing (no migration ran: Kysely returns no results), so it is tried again a few
- * times, whatever its code; a migration that failed is not.
+ * stage leaves nothing half done — no migration ran (Kysely then returns no results), and its own
+ * tables are created only if missing — so it is tried again a few times, whatever its code; a
+ * migration that failed is not.
  */
 export function failedBeforeAnyMigration(outcome: MigrationResultSet): boolean {
   return outcome.error !== undefined && outcome.results === undefined;
