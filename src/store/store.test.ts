@@ -28,7 +28,7 @@ test(`migrations run and are idempotent (${testDialect})`, async () => {
 
 test('a failure before any migration ran (a catalog object dropped by someone else meanwhile) is retried; a failing migration is not', () => {
   const pgError = (code: string) => Object.assign(new Error('x'), { code });
-  // Before any migration ran, Kysely returns no results: nothing changed, so it may be tried again.
+  // Before any migration ran, Kysely returns no results: nothing is half done, so it may be tried again.
   assert.equal(failedBeforeAnyMigration({ error: pgError('3F000') }), true);
   assert.equal(failedBeforeAnyMigration({ error: pgError('42P01') }), true);
   assert.equal(failedBeforeAnyMigration({ error: new Error('no code') }), true);
@@ -40,7 +40,7 @@ test('a failure before any migration ran (a catalog object dropped by someone el
 test(`a migration that cannot run says why (${testDialect})`, async () => {
   const t = await createTestStore();
   try {
-    // A table in the way of a migration's CREATE TABLE: remove the record of that migration so it runs again.
+    // A column already there, in the way of a migration's ADD COLUMN: forget that migration ran, so it runs again.
     await sql`delete from kysely_migration where name = '0007-resume-total'`.execute(t.store.db);
     await assert.rejects(migrateToLatest(t.store), (err: Error) => {
       assert.match(err.message, /^database migration 0007-resume-total failed: .+/);
