@@ -1,10 +1,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { once } from 'node:events';
 import { NONCE_FILE, openStore, type Store } from './db.js';
 import { createTestStore, testDialect } from '../../test/helpers/store.js';
 import type { NonceClaim } from './nonce-store.js';
@@ -184,6 +186,43 @@ test('SQLite: a purge goes in slices and removes every expired row, and nothing 
     assert.deepEqual(await s.nonces.record(claims('new', 3), now, TTL), ['used', 'used', 'used']);
   } finally {
     await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SQLite: recording batches on a large nonce file opens no temporary file (the statement journal stays in memory)', { skip: testDialect !== 'sqlite' }, async () => {
+  // A many-row upsert keeps the pages it changes in a statement journal, which SQLite spills to a
+  // temporary file past 64 KiB unless temporary storage is in memory. SQLite takes its temporary
+  // directory from SQLITE_TMPDIR when the process starts, so a child records the nonces and this
+  // test watches that directory: every spill would create (and unlink) a file in it.
+  const dir = mkdtempSync(join(tmpdir(), 'openvod-nonce-'));
+  const spillDir = join(dir, 'sqlite-tmp');
+  const dataDir = join(dir, 'data');
+  for (const d of [spillDir, dataDir]) mkdirSync(d);
+  const files: string[] = [];
+  const watcher = watch(spillDir, (_event, name) => files.push(String(name)));
+  try {
+    const script = `
+      import { SqliteNonceStore } from ${JSON.stringify(new URL('./sqlite-nonce-file.ts', import.meta.url).href)};
+      const store = new SqliteNonceStore(${JSON.stringify(dataDir)});
+      let seq = 0;
+      for (let batch = 0; batch < 300; batch++) {
+        const claims = Array.from({ length: 64 }, () => ({ accessKeyId: 'k', nonce: 'n' + ++seq }));
+        const outcomes = await store.record(claims, Date.now(), ${TTL});
+        if (outcomes.some((o) => o !== 'fresh')) throw new Error('a new nonce was refused');
+      }
+      store.close();`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, SQLITE_TMPDIR: spillDir },
+    });
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the watcher's last events
+    const spilled = new Set(files);
+    assert.equal(spilled.size, 0, `temporary files made while recording: ${spilled.size} (${[...spilled].slice(0, 3).join(', ')} …)`);
+  } finally {
+    watcher.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
