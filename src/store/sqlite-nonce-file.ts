@@ -151,9 +151,10 @@ function openChecked(file: string): SqliteDatabase.Database {
     sqlite.pragma('synchronous = OFF');
     // A many-row upsert keeps the pages it changes in a statement journal (to undo itself alone).
     // Past 64 KiB — a dozen random keys and their index entries — SQLite spills that journal to
-    // a temporary file, which by default is on disk: nearly every batch opened, wrote and unlinked
-    // a file in /var/tmp (20 → 13 µs a nonce with the journal in memory). A journal is at most the
-    // pages of one statement of ROWS_PER_STATEMENT keys, and nothing here sorts or builds more.
+    // a temporary file, which by default is on disk: on a file of 200,000 nonces, 83 % of batches
+    // of 13 opened, wrote and unlinked a file in /var/tmp (20 → 13 µs a nonce with the journal in
+    // memory). A journal holds at most the pages of one statement of ROWS_PER_STATEMENT keys, and
+    // nothing here sorts or builds anything larger.
     sqlite.pragma('temp_store = MEMORY');
     sqlite.exec(SCHEMA);
     const boot = bootId();
