@@ -238,19 +238,12 @@ export function loadConfig(inputs: ConfigInputs): Config {
     problems.push('OPENVOD_ACCESS_KEY_ID: 4-128 characters of letters, digits, ".", "_" or "-"');
   }
   if (rootAccessKeySecret !== undefined && rootAccessKeySecret.length < 8) problems.push('OPENVOD_ACCESS_KEY_SECRET: at least 8 characters');
-  const allowPrivate = env.OPENVOD_ALLOW_PRIVATE_NETWORKS;
-  if (allowPrivate !== undefined && !['0', '1', 'true', 'false', ''].includes(allowPrivate)) {
-    problems.push('OPENVOD_ALLOW_PRIVATE_NETWORKS: must be 1 or 0');
-  }
-  const directWritesEnv = nonEmpty(env.OPENVOD_DIRECT_WRITES);
-  if (directWritesEnv !== undefined && !['0', '1', 'true', 'false'].includes(directWritesEnv)) {
-    problems.push('OPENVOD_DIRECT_WRITES: must be 1 or 0');
-  }
+  const allowPrivate = envSwitch(env, 'OPENVOD_ALLOW_PRIVATE_NETWORKS', problems);
+  const directWritesEnv = envSwitch(env, 'OPENVOD_DIRECT_WRITES', problems);
   const mediaToolsEnv = nonEmpty(env.OPENVOD_MEDIA_TOOLS);
   const mediaTools = TOOL_PREFERENCES.find((t) => t === mediaToolsEnv);
   if (mediaToolsEnv !== undefined && mediaTools === undefined) problems.push(`OPENVOD_MEDIA_TOOLS: must be ${TOOL_PREFERENCES.join(' or ')}, not "${mediaToolsEnv}"`);
-  const preloadEnv = nonEmpty(env.OPENVOD_MEDIA_PRELOAD_LIBRARIES);
-  if (preloadEnv !== undefined && !['0', '1', 'true', 'false'].includes(preloadEnv)) problems.push('OPENVOD_MEDIA_PRELOAD_LIBRARIES: must be 1 or 0');
+  const preloadEnv = envSwitch(env, 'OPENVOD_MEDIA_PRELOAD_LIBRARIES', problems);
   const logLevel = nonEmpty(env.OPENVOD_LOG_LEVEL) ?? file.logLevel ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) problems.push(`OPENVOD_LOG_LEVEL: unknown level "${logLevel}"`);
 
@@ -298,8 +291,8 @@ export function loadConfig(inputs: ConfigInputs): Config {
     databaseUrl,
     rootAccessKeyId,
     rootAccessKeySecret,
-    allowPrivateNetworks: allowPrivate === '1' || allowPrivate === 'true',
-    directWrites: directWritesEnv !== undefined ? directWritesEnv === '1' || directWritesEnv === 'true' : (file.directWrites ?? true),
+    allowPrivateNetworks: allowPrivate ?? false,
+    directWrites: directWritesEnv ?? file.directWrites ?? true,
     regionId: file.regionId ?? 'cn-shanghai',
     logLevel,
     api: {
@@ -324,7 +317,7 @@ export function loadConfig(inputs: ConfigInputs): Config {
       ffmpegPath: nonEmpty(env.OPENVOD_FFMPEG_PATH) ?? file.media?.ffmpegPath,
       ffprobePath: nonEmpty(env.OPENVOD_FFPROBE_PATH) ?? file.media?.ffprobePath,
       tools: mediaTools ?? file.media?.tools ?? 'path',
-      preloadLibraries: preloadEnv !== undefined ? preloadEnv === '1' || preloadEnv === 'true' : (file.media?.preloadLibraries ?? true),
+      preloadLibraries: preloadEnv ?? file.media?.preloadLibraries ?? true,
       coverMaxWidth: file.media?.coverMaxWidth ?? 1280,
     },
     pathEnv: env.PATH,
@@ -336,6 +329,15 @@ export function loadConfig(inputs: ConfigInputs): Config {
 }
 
 const nonEmpty = (v: string | undefined): string | undefined => (v === undefined || v === '' ? undefined : v);
+
+/** An on/off variable: `1`/`true` or `0`/`false`; undefined when unset or empty; anything else is a problem. */
+function envSwitch(env: ConfigInputs['env'], name: string, problems: string[]): boolean | undefined {
+  const value = nonEmpty(env[name]);
+  if (value === undefined) return undefined;
+  if (value === '1' || value === 'true') return true;
+  if (value !== '0' && value !== 'false') problems.push(`${name}: must be 1 or 0`);
+  return false;
+}
 
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object') {
