@@ -11,6 +11,8 @@
 //            at or after its time on videos of 20 s and more
 //   ordered  the same, their libraries preloaded in the checked order (the default,
 //            media.preloadLibraries; src/media/library-order.ts) — when they are dynamically linked
+//   zygote   the same, each run forked from the tool's zygote (the default, media.zygote;
+//            src/media/tool-zygote.ts) — when the zygote library is built
 //   bundled  the npm packages' statically linked builds first (media.tools = bundled)
 // Prints the CPU (user + system of ffprobe and ffmpeg, from /proc) and the wall time per file,
 // and each variant's CPU as a fraction of the baseline's. No goal: it shows where the time goes.
@@ -22,6 +24,7 @@ import { parseArgs, promisify } from 'node:util';
 import { chooseTool } from '../src/media/ffmpeg-binaries.js';
 import { probeMedia } from '../src/media/ffprobe.js';
 import { orderLibraries } from '../src/media/library-order.js';
+import { useToolZygotes } from '../src/media/tool-zygote.js';
 import { type CoverSeek, coverSeek, coverTimeS, grabFrame } from '../src/media/snapshot.js';
 import { runBench } from './lib/bench-main.js';
 import { createCleanup } from './lib/cleanup.js';
@@ -47,7 +50,7 @@ function parse(argv: string[]): Options {
   return { runs, dir: values.dir };
 }
 
-interface Variant { name: string; ffprobe: string; ffmpeg: string; seek: 'exact' | 'auto' }
+interface Variant { name: string; ffprobe: string; ffmpeg: string; seek: 'exact' | 'auto'; zygote?: boolean }
 interface Sample { name: string; path: string; label: string }
 
 /** Encodes the test files with the PATH ffmpeg (libx264), as a web video would come. */
@@ -68,6 +71,7 @@ async function makeFiles(dir: string, ffmpeg: string): Promise<Sample[]> {
 
 /** One file's analysis as the pipeline runs it: probe, then the cover. */
 async function analyse(v: Variant, file: string, coverPath: string): Promise<void> {
+  useToolZygotes(v.zygote === true);
   const info = await probeMedia(file, { ffprobePath: v.ffprobe, signal: abort.signal });
   const seek: CoverSeek = v.seek === 'exact' ? 'exact' : coverSeek(info);
   await grabFrame({ ffmpegPath: v.ffmpeg, source: file, timeS: coverTimeS(info), seek, outPath: coverPath, streamIndex: info.mainVideo?.index, signal: abort.signal });
@@ -94,6 +98,12 @@ async function main(opts: Options): Promise<number> {
   const outcomes = [await orderLibraries(ordered.ffprobe), await orderLibraries(ordered.ffmpeg)];
   out(`library order: ffprobe ${JSON.stringify(outcomes[0])}, ffmpeg ${JSON.stringify(outcomes[1])}`);
   if (outcomes.every((o) => o.kind === 'ordered')) variants.splice(2, 0, { name: 'ordered', ffprobe: ordered.ffprobe, ffmpeg: ordered.ffmpeg, seek: 'auto' });
+  const zygote = useToolZygotes();
+  out(`zygote library: ${zygote ?? 'not built (scripts/build-native.js)'}`);
+  if (zygote !== undefined) {
+    const tools = outcomes.every((o) => o.kind === 'ordered') ? ordered : { ffprobe: onPath.ffprobe.primary.path, ffmpeg: onPath.ffmpeg.primary.path };
+    variants.splice(variants.length - 1, 0, { name: 'zygote', ...tools, seek: 'auto', zygote: true });
+  }
   out('encoding the test files …');
   const files = await makeFiles(dir, onPath.ffmpeg.primary.path);
   const rows: Array<{ file: string; variant: string; cpuMs: number; wallMs: number }> = [];
@@ -117,7 +127,7 @@ async function main(opts: Options): Promise<number> {
       out(`${r.file.padEnd(6)} ${r.variant.padEnd(8)} ${r.cpuMs.toFixed(0).padStart(11)} ${r.wallMs.toFixed(0).padStart(12)} ${(r.cpuMs / base).toFixed(2).padStart(13)}`);
     }
   }
-  out(`(short = ${files[0]?.label}; long = ${files[1]?.label}; CPU is ffprobe's, ffmpeg's and their tool runner's, at 10 ms resolution per run)`);
+  out(`(short = ${files[0]?.label}; long = ${files[1]?.label}; CPU is ffprobe's, ffmpeg's and their tool runner's and zygotes', at 10 ms resolution per run)`);
   out(JSON.stringify({ bench: 'media', runs: opts.runs, rows }));
   return 0;
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Bundles the server into dist/openvod.mjs and the SDK into dist/sdk.mjs (dependencies stay external). Run by `npm ci`
+// Bundles the server into dist/openvod.mjs and the SDK into dist/sdk.mjs (dependencies stay external), and
+// compiles the optional native helpers (build-native.js). Run by `npm ci`
 // (prepare). bin/openvod.js uses the bundle while it is newer than every source file, and runs
 // the TypeScript sources through tsx otherwise, so a stale bundle is never used.
 import { rmSync } from 'node:fs';
@@ -17,3 +18,5 @@ await build({
 });
 // The SDK, importable as `openvod/sdk`.
 await build({ ...common, entryPoints: ['src/sdk/index.ts'], outfile: 'dist/sdk.mjs' });
+// The optional native helpers, into dist/native/.
+await import('./build-native.js');

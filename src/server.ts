@@ -25,6 +25,9 @@ import { createGuardedAgent } from './ingest/ssrf-guard.js';
 import { createHostLimiter } from './ingest/host-limiter.js';
 import { chooseTool } from './media/ffmpeg-binaries.js';
 import { orderLibrariesOnFirstUse } from './media/library-order.js';
+import { toolRunner } from './media/tool-runner.js';
+import { useToolZygotes } from './media/tool-zygote.js';
+import { nativeLanes, setNativeMd5 } from './ingest/md5-native.js';
 import { playInfoActions } from './playback/play-info.actions.js';
 import type { IngestDeps } from './url-uploads/url-ingest.deps.js';
 import { reconcileOrphanedUrlJobs, urlIngestHandler } from './url-uploads/url-ingest.handler.js';
@@ -64,6 +67,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     const playbackKey = config.playback.authKey ?? (await ensureSetting(store.db, 'playback.authKey', randomSecret));
 
     setDirectWrites(config.directWrites);
+    setNativeMd5(config.nativeMd5);
     const storages = await openStorages({ dataDir: config.dataDir, storages: config.storages, log });
     cleanups.push(() => storages.close());
     const blobs: BlobStore = storages.own.blobs;
@@ -79,6 +83,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       const ffmpeg = chooseTool('ffmpeg', { configured: config.media.ffmpegPath, pathEnv: config.pathEnv, prefer: config.media.tools });
       log.info({ ffprobe, ffmpeg, preference: config.media.tools }, 'media tools');
       if (config.media.preloadLibraries) orderLibrariesOnFirstUse((path, outcome) => log.info({ path, ...outcome }, 'media tool libraries'));
+      if (config.media.zygote) {
+        const library = useToolZygotes();
+        toolRunner().onZygoteEvent = (e) => log.info(e, 'media tool zygote');
+        if (library === undefined) log.info('media tool zygotes: the library is not built (scripts/build-native.js); each run starts a process');
+      }
+      log.info({ kernel: nativeLanes()?.isa ?? 'webassembly' }, 'MD5 lanes');
       const ingest: IngestDeps = {
         config, store, blobs, storages, log: log.child({ component: 'ingest' }), clock,
         agent: createGuardedAgent({ allowPrivate: config.allowPrivateNetworks, connectTimeoutMs: config.ingest.connectTimeoutMs }),

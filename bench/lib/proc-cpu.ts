@@ -50,16 +50,17 @@ export function reapedChildrenCpuMs(pid: number | 'self'): number | undefined {
 }
 
 /**
- * CPU time of everything a process has started, in ms: its reaped children (cutime + cstime),
- * plus each child still alive with all it has reaped in turn. OpenVOD runs ffprobe/ffmpeg through
- * a long-lived tool runner (src/media/tool-runner.ts), a child that reaps them: its own time (the
- * forks) and theirs count here. Undefined off Linux.
+ * CPU time of everything a process has started, in ms, down the whole tree: its reaped children
+ * (cutime + cstime), plus each child still alive, with its own time and, in turn, everything it
+ * has started. OpenVOD runs ffprobe/ffmpeg through a long-lived tool runner
+ * (src/media/tool-runner.ts), a child that starts them, or starts the tool's zygote, which forks
+ * them and reaps them while it lives: all of their time counts here. Undefined off Linux.
  */
 export function descendantsCpuMs(pid: number | 'self'): number | undefined {
   const self = pid === 'self' ? process.pid : pid;
   const reaped = reapedChildrenCpuMs(self);
   if (reaped === undefined) return undefined;
   let total = reaped;
-  for (const child of childPids(self)) total += (processCpuMs(child) ?? 0) + (reapedChildrenCpuMs(child) ?? 0);
+  for (const child of childPids(self)) total += (processCpuMs(child) ?? 0) + (descendantsCpuMs(child) ?? 0);
   return total;
 }

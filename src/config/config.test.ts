@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from './config.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
 
 const base = { flags: {}, env: {}, cwd: '/srv' };
 
@@ -68,28 +68,27 @@ test('media.tools: path by default; bundled from the file or OPENVOD_MEDIA_TOOLS
   }
 });
 
-test('media.preloadLibraries: on by default; off from the file or OPENVOD_MEDIA_PRELOAD_LIBRARIES (which wins); anything else refused', () => {
-  assert.equal(loadConfig(base).media.preloadLibraries, true);
-  const dir = mkdtempSync(join(tmpdir(), 'openvod-config-'));
-  const file = join(dir, 'c.json');
-  writeFileSync(file, JSON.stringify({ media: { preloadLibraries: false } }));
-  assert.equal(loadConfig({ flags: { config: file }, env: {}, cwd: dir }).media.preloadLibraries, false);
-  assert.equal(loadConfig({ flags: { config: file }, env: { OPENVOD_MEDIA_PRELOAD_LIBRARIES: '1' }, cwd: dir }).media.preloadLibraries, true);
-  assert.equal(loadConfig({ ...base, env: { OPENVOD_MEDIA_PRELOAD_LIBRARIES: '0' } }).media.preloadLibraries, false);
-  assert.throws(() => loadConfig({ ...base, env: { OPENVOD_MEDIA_PRELOAD_LIBRARIES: 'yes' } }), (e: unknown) => e instanceof ConfigError && e.problems.some((p) => p.includes('OPENVOD_MEDIA_PRELOAD_LIBRARIES')));
-  writeFileSync(file, JSON.stringify({ media: { preloadLibraries: 'no' } }));
-  assert.throws(() => loadConfig({ flags: { config: file }, env: {}, cwd: dir }), (e: unknown) => e instanceof ConfigError && e.problems.some((p) => p.includes('preloadLibraries')));
-});
-
-test('directWrites: on by default; off from the file or OPENVOD_DIRECT_WRITES (which wins); anything else refused', () => {
-  assert.equal(loadConfig(base).directWrites, true);
-  const dir = mkdtempSync(join(tmpdir(), 'openvod-config-'));
-  const file = join(dir, 'c.json');
-  writeFileSync(file, JSON.stringify({ directWrites: false }));
-  assert.equal(loadConfig({ flags: { config: file }, env: {}, cwd: dir }).directWrites, false);
-  assert.equal(loadConfig({ flags: { config: file }, env: { OPENVOD_DIRECT_WRITES: '1' }, cwd: dir }).directWrites, true);
-  assert.equal(loadConfig({ ...base, env: { OPENVOD_DIRECT_WRITES: '0' } }).directWrites, false);
-  assert.throws(() => loadConfig({ ...base, env: { OPENVOD_DIRECT_WRITES: 'yes' } }), (e: unknown) => e instanceof ConfigError && e.problems.some((p) => p.includes('OPENVOD_DIRECT_WRITES')));
-  writeFileSync(file, JSON.stringify({ directWrites: 'no' }));
-  assert.throws(() => loadConfig({ flags: { config: file }, env: {}, cwd: dir }), (e: unknown) => e instanceof ConfigError && e.problems.some((p) => p.includes('directWrites')));
-});
+// The on/off switches: each on by default, off from the file or its variable (which wins), and
+// anything but a boolean (file) or 1/0/true/false (variable) refused, naming it.
+const SWITCHES = [
+  { name: 'media.preloadLibraries', variable: 'OPENVOD_MEDIA_PRELOAD_LIBRARIES', file: (on: unknown) => ({ media: { preloadLibraries: on } }), read: (c: Config) => c.media.preloadLibraries },
+  { name: 'media.zygote', variable: 'OPENVOD_MEDIA_ZYGOTE', file: (on: unknown) => ({ media: { zygote: on } }), read: (c: Config) => c.media.zygote },
+  { name: 'directWrites', variable: 'OPENVOD_DIRECT_WRITES', file: (on: unknown) => ({ directWrites: on }), read: (c: Config) => c.directWrites },
+  { name: 'nativeMd5', variable: 'OPENVOD_NATIVE_MD5', file: (on: unknown) => ({ nativeMd5: on }), read: (c: Config) => c.nativeMd5 },
+];
+for (const sw of SWITCHES) {
+  test(`${sw.name}: on by default; off from the file or ${sw.variable} (which wins); anything else refused`, () => {
+    assert.equal(sw.read(loadConfig(base)), true);
+    const dir = mkdtempSync(join(tmpdir(), 'openvod-config-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify(sw.file(false)));
+    assert.equal(sw.read(loadConfig({ flags: { config: file }, env: {}, cwd: dir })), false);
+    assert.equal(sw.read(loadConfig({ flags: { config: file }, env: { [sw.variable]: '1' }, cwd: dir })), true);
+    assert.equal(sw.read(loadConfig({ ...base, env: { [sw.variable]: '0' } })), false);
+    assert.equal(sw.read(loadConfig({ ...base, env: { [sw.variable]: 'false' } })), false);
+    assert.throws(() => loadConfig({ ...base, env: { [sw.variable]: 'yes' } }), (e: unknown) => e instanceof ConfigError && e.problems.some((p) => p.includes(sw.variable)));
+    writeFileSync(file, JSON.stringify(sw.file('no')));
+    const key = sw.name.split('.').at(-1) as string;
+    assert.throws(() => loadConfig({ flags: { config: file }, env: {}, cwd: dir }), (e: unknown) => e instanceof ConfigError && e.problems.some((p) => p.includes(key)));
+  });
+}

@@ -24,6 +24,8 @@ export interface Config {
   readonly allowPrivateNetworks: boolean;
   /** Files written past the page cache (O_DIRECT) where the filesystem allows (src/blob/block-writer.ts). */
   readonly directWrites: boolean;
+  /** MD5 of many downloads at once in the native eight-lane kernel where it was built (src/ingest/md5-native.ts). */
+  readonly nativeMd5: boolean;
   readonly regionId: string;
   readonly logLevel: string;
   readonly api: {
@@ -62,6 +64,8 @@ export interface Config {
     readonly tools: ToolPreference;
     /** Preload a dynamically linked tool's libraries in a checked, faster order (src/media/library-order.ts). */
     readonly preloadLibraries: boolean;
+    /** Fork a dynamically linked tool's runs from one started instance of it (src/media/tool-zygote.ts). */
+    readonly zygote: boolean;
     readonly coverMaxWidth: number;
   };
   /** PATH, for finding ffmpeg/ffprobe. */
@@ -127,6 +131,7 @@ const fileSchema = z
     regionId: z.string().regex(/^[a-z0-9-]+$/),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     directWrites: z.boolean(),
+    nativeMd5: z.boolean(),
     api: z.object({ maxBodyBytes: z.number().int().min(1024), timestampWindowMs: positiveMs }).partial().strict(),
     playback: z
       .object({ authKey: z.string().min(16).max(128), authTtlS: z.number().int().min(1).max(31_536_000) })
@@ -151,7 +156,7 @@ const fileSchema = z
     media: z
       .object({
         ffmpegPath: z.string().min(1), ffprobePath: z.string().min(1), tools: z.enum(TOOL_PREFERENCES), preloadLibraries: z.boolean(),
-        coverMaxWidth: z.number().int().min(64).max(7680),
+        zygote: z.boolean(), coverMaxWidth: z.number().int().min(64).max(7680),
       })
       .partial()
       .strict(),
@@ -244,6 +249,8 @@ export function loadConfig(inputs: ConfigInputs): Config {
   const mediaTools = TOOL_PREFERENCES.find((t) => t === mediaToolsEnv);
   if (mediaToolsEnv !== undefined && mediaTools === undefined) problems.push(`OPENVOD_MEDIA_TOOLS: must be ${TOOL_PREFERENCES.join(' or ')}, not "${mediaToolsEnv}"`);
   const preloadEnv = envSwitch(env, 'OPENVOD_MEDIA_PRELOAD_LIBRARIES', problems);
+  const zygoteEnv = envSwitch(env, 'OPENVOD_MEDIA_ZYGOTE', problems);
+  const nativeMd5Env = envSwitch(env, 'OPENVOD_NATIVE_MD5', problems);
   const logLevel = nonEmpty(env.OPENVOD_LOG_LEVEL) ?? file.logLevel ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) problems.push(`OPENVOD_LOG_LEVEL: unknown level "${logLevel}"`);
 
@@ -293,6 +300,7 @@ export function loadConfig(inputs: ConfigInputs): Config {
     rootAccessKeySecret,
     allowPrivateNetworks: allowPrivate ?? false,
     directWrites: directWritesEnv ?? file.directWrites ?? true,
+    nativeMd5: nativeMd5Env ?? file.nativeMd5 ?? true,
     regionId: file.regionId ?? 'cn-shanghai',
     logLevel,
     api: {
@@ -318,6 +326,7 @@ export function loadConfig(inputs: ConfigInputs): Config {
       ffprobePath: nonEmpty(env.OPENVOD_FFPROBE_PATH) ?? file.media?.ffprobePath,
       tools: mediaTools ?? file.media?.tools ?? 'path',
       preloadLibraries: preloadEnv ?? file.media?.preloadLibraries ?? true,
+      zygote: zygoteEnv ?? file.media?.zygote ?? true,
       coverMaxWidth: file.media?.coverMaxWidth ?? 1280,
     },
     pathEnv: env.PATH,

@@ -1,8 +1,9 @@
-// The MD5 kernels alone, padded here by hand, against node:crypto.
+// The MD5 kernels alone, padded by hand (md5.test-support.ts), against node:crypto.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { wasmApi } from '../wasm/assemble.js';
+import { MD5_INIT, md5, padded } from './md5.test-support.js';
 import { md5ModuleBytes } from './md5-wasm.js';
 
 const PAGES = 64;
@@ -12,25 +13,15 @@ const lanes = instance.exports.lanes as (state: number, p0: number, p1: number, 
 const one = instance.exports.one as (state: number, p: number, n: number) => void;
 const bytes = new Uint8Array(memory.buffer);
 const view = new DataView(memory.buffer);
-const INIT = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476];
 
-/** RFC 1321's padding: 0x80, zeros, the bit length (little-endian u64), to a whole block. */
-function padded(data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(Math.ceil((data.length + 9) / 64) * 64);
-  out.set(data);
-  out[data.length] = 0x80;
-  new DataView(out.buffer).setBigUint64(out.length - 8, BigInt(data.length) * 8n, true);
-  return out;
-}
 const hex = (words: number[]): string => Buffer.from(new Uint32Array(words).buffer).toString('hex');
-const md5 = (data: Uint8Array): string => createHash('md5').update(data).digest('hex');
 
 test('one: the MD5 of one stream, for lengths around the padding boundaries and over many blocks', () => {
   for (const length of [0, 1, 55, 56, 57, 63, 64, 65, 119, 120, 1000, 65_536 + 3]) {
     const data = randomBytes(length);
     const p = padded(data);
     bytes.set(p, 4096);
-    INIT.forEach((w, j) => view.setUint32(64 + 4 * j, w, true));
+    MD5_INIT.forEach((w, j) => view.setUint32(64 + 4 * j, w, true));
     one(64, 4096, p.length / 64);
     assert.equal(hex([0, 1, 2, 3].map((j) => view.getUint32(64 + 4 * j, true))), md5(data), `length ${length}`);
   }
@@ -43,7 +34,7 @@ test('lanes: four different streams at once, each its own MD5; and a state carri
     const at = [0, 1, 2, 3].map((j) => 65_536 + j * 131_072);
     blocks.forEach((b, j) => bytes.set(b, at[j] as number));
     // A, B, C, D at 128, 144, 160, 176; lane j of each is stream j's word.
-    for (let w = 0; w < 4; w++) for (let j = 0; j < 4; j++) view.setUint32(128 + 16 * w + 4 * j, INIT[w] as number, true);
+    for (let w = 0; w < 4; w++) for (let j = 0; j < 4; j++) view.setUint32(128 + 16 * w + 4 * j, MD5_INIT[w] as number, true);
     const n = (blocks[0] as Uint8Array).length / 64;
     // In two calls where there is more than one block: the state must carry over.
     const first = Math.floor(n / 2);

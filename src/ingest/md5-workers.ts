@@ -17,16 +17,20 @@
 // held: their `update` and `digest` reject, and the caller starts that hash again from its bytes.
 //
 // Two engines. OpenSSL (node:crypto) hashes a stream as its bytes come. MD5 must run one stream's
-// 64-byte blocks in order, each step waiting on the one before, but four streams fit side by side
-// in 128-bit SIMD lanes for about 1.4 times the cost of one (md5-wasm.ts: ≈ 1,550 MiB/s in all
-// against OpenSSL's ≈ 720 for one stream; 550 for the kernel's one-stream form). A hash opened with
-// `lanes` (the URL fetcher's, many long downloads at once) is hashed by that kernel, in place in
-// its ring: the worker lets queued bytes wait — until as many hashes as the lanes can take (up to
-// four) have LANE_READY_BYTES each, or LANE_WAIT_MS has passed, or one of them has half its ring
-// full — and then runs four (or three, or two) at once; a digest hashes its stream's queued bytes
-// at once, taking into the lanes whatever others have queued. The first hash
-// of an idle worker, and any hash not opened with `lanes`, is OpenSSL's: a stream alone is faster
-// there, and its bytes never wait.
+// 64-byte blocks in order, each step waiting on the one before, but several streams fit side by
+// side in SIMD lanes for little more than the cost of one: four in WebAssembly's 128-bit lanes
+// (md5-wasm.ts: ≈ 1,550 MiB/s in all against OpenSSL's ≈ 720 for one stream; 550 for the kernel's
+// one-stream form), eight in the native kernel's 256-bit ones where it was built and the CPU has
+// AVX2 (md5-native.ts, native/md5-lanes.c: ≈ 4,700 MiB/s in all with AVX-512VL). A hash opened
+// with `lanes` (the URL fetcher's, many long downloads at once) is hashed by a lanes kernel, in
+// place in its ring: the worker lets queued bytes wait — until as many hashes as the lanes can take
+// (WIDTH: eight native, four WebAssembly) have LANE_READY_BYTES each, or LANE_WAIT_MS has passed,
+// or one of them has half its ring full — and then runs them at once, the spare lanes repeating a
+// stream; a digest hashes its stream's queued bytes at once, taking into the lanes whatever others
+// have queued. The first hash of an idle worker, and any hash not opened with `lanes`, is
+// OpenSSL's: a stream alone is faster there, and its bytes never wait. The blocks that carry a
+// stream across the ring's end, and the final padding, go through the WebAssembly kernel's
+// one-stream form.
 //
 // The worker's code is evaluated from the string below so that it works the same from the sources
 // and from the esbuild bundle.
@@ -34,17 +38,21 @@ import { createHash, type Hash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { wasmApi } from '../wasm/assemble.js';
+import { nativeLanes } from './md5-native.js';
 import { md5ModuleBytes } from './md5-wasm.js';
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-const { memory, module, laneWaitMs, readyBytes } = workerData;
+const { memory, module, laneWaitMs, readyBytes, nativePath } = workerData;
 // No module where this V8 cannot compile it (no WebAssembly SIMD): every hash is OpenSSL's then.
 const { lanes, one } = module ? new WebAssembly.Instance(module, { env: { memory } }).exports : {};
+// The native eight-lane kernel (md5-native.ts), where it was built and loads; else the four lanes.
+const native = nativePath ? require(nativePath) : undefined;
+const WIDTH = native ? 8 : 4;
 const u8 = new Uint8Array(memory.buffer);
 const dv = new DataView(memory.buffer);
-const LANE_STATE = 0, FINAL = 64, PAD = 128;
+const LANE_STATE = 0, FINAL = 128, PAD = 192;
 const INIT = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476];
 const streams = new Map();
 let scheduled = false;
@@ -96,15 +104,18 @@ function hashOne(s, blocks) {
   one(s.slot, s.segs[0].at, blocks);
   take(s, blocks * 64);
 }
-// Four streams (or two or three, the spare lanes reading the first's bytes) n blocks each.
+// WIDTH streams (or fewer, the spare lanes reading the first's bytes) n blocks each.
 function hashLanes(group, n) {
-  for (let w = 0; w < 4; w++) {
-    for (let j = 0; j < 4; j++) dv.setUint32(LANE_STATE + 16 * w + 4 * j, dv.getUint32(group[Math.min(j, group.length - 1)].slot + 4 * w, true), true);
+  const p = [];
+  for (let j = 0; j < WIDTH; j++) {
+    const s = group[Math.min(j, group.length - 1)];
+    for (let w = 0; w < 4; w++) dv.setUint32(LANE_STATE + 4 * (WIDTH * w + j), dv.getUint32(s.slot + 4 * w, true), true);
+    p.push(s.segs[0].at);
   }
-  const p = [0, 1, 2, 3].map((j) => (j < group.length ? group[j].segs[0].at : group[0].segs[0].at));
-  lanes(LANE_STATE, p[0], p[1], p[2], p[3], n);
+  if (native) native.lanes(u8, LANE_STATE, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], n);
+  else lanes(LANE_STATE, p[0], p[1], p[2], p[3], n);
   group.forEach((s, j) => {
-    for (let w = 0; w < 4; w++) dv.setUint32(s.slot + 4 * w, dv.getUint32(LANE_STATE + 16 * w + 4 * j, true), true);
+    for (let w = 0; w < 4; w++) dv.setUint32(s.slot + 4 * w, dv.getUint32(LANE_STATE + 4 * (WIDTH * w + j), true), true);
     take(s, n * 64);
   });
 }
@@ -120,7 +131,7 @@ function finalHex(s) {
   return Buffer.from(memory.buffer, FINAL, 16).toString('hex');
 }
 // One turn of the kernel for a group of streams with whole blocks queued ({ s, blocks }, at most
-// four): alone, all its blocks; in the lanes, as many blocks as the shortest has (64 KiB at most).
+// WIDTH): alone, all its blocks; in the lanes, as many blocks as the shortest has (64 KiB at most).
 function hashGroup(group) {
   if (group.length === 1) hashOne(group[0].s, group[0].blocks);
   else hashLanes(group.map((x) => x.s), Math.min(1024, ...group.map((x) => x.blocks)));
@@ -131,7 +142,7 @@ function flush(s) {
   for (let blocks = headBlocks(s); blocks > 0; blocks = headBlocks(s)) {
     const group = [{ s, blocks }];
     for (const o of streams.values()) {
-      if (group.length === 4) break;
+      if (group.length === WIDTH) break;
       if (o === s || o.openssl) continue;
       const b = headBlocks(o);
       if (b > 0) group.push({ s: o, blocks: b });
@@ -140,11 +151,11 @@ function flush(s) {
   }
 }
 // Hashes what is queued. Bytes wait (up to laneWaitMs) until enough streams have some, so that
-// four go through the lanes at once; a stream whose ring is half full does not wait, and neither
+// the lanes are full; a stream whose ring is half full does not wait, and neither
 // does anything once the wait is over. (A digest does not wait either: see flush.)
 function pump(force) {
   const open = [...streams.values()].filter((s) => !s.openssl);
-  const target = Math.max(1, Math.min(4, open.length));
+  const target = Math.max(1, Math.min(WIDTH, open.length));
   const urgent = (s) => force || s.pending >= s.ringBytes / 2;
   let ready = 0;
   let now = false;
@@ -162,7 +173,7 @@ function pump(force) {
       // Fewer streams with bytes than the lanes could take: wait for more, unless one may not.
       if (group.length === 0 || (group.length < target && !group.some((x) => urgent(x.s)))) break;
       group.sort((x, y) => y.blocks - x.blocks);
-      hashGroup(group.slice(0, 4));
+      hashGroup(group.slice(0, WIDTH));
     }
   }
   let waiting = false;
@@ -234,11 +245,13 @@ let sharedRingBytes = 0;
 /** Ring bytes held by open hashes right now (for tests). */
 export const sharedRingBytesInUse = (): number => sharedRingBytes;
 
+export type LaneKernel = 'native' | 'webassembly';
+
 export interface RunningMd5 {
   /** Where the bytes are hashed: on a worker thread, or on this one (the rings were all taken). */
   readonly on: 'worker' | 'caller';
-  /** Hashed by the WebAssembly kernel, in its SIMD lanes beside other hashes; else by OpenSSL. */
-  readonly lanes: boolean;
+  /** Hashed by a lanes kernel beside other hashes: the native one or WebAssembly's; false: by OpenSSL. */
+  readonly lanes: LaneKernel | false;
   /**
    * Adds `chunk`. Resolves once it is copied into the hash's ring: until then the caller must
    * leave it unchanged; after, it is the caller's again.
@@ -265,7 +278,7 @@ const WASM_PAGE = 64 * 1024;
 /** Rings start at multiples of this. */
 const RING_ALIGN = 4096;
 const MEMORY_PAGES = (RINGS_AT + MAX_SHARED_RING_BYTES) / WASM_PAGE;
-/** How long queued bytes may wait for other hashes' bytes, so that four go through the lanes at once. */
+/** How long queued bytes may wait for other hashes' bytes, so that the lanes are full. */
 const LANE_WAIT_MS = 8;
 /** Bytes a hash has queued before it counts as ready for the lanes. */
 const LANE_READY_BYTES = 64 * 1024;
@@ -295,7 +308,11 @@ class HashWorker {
   private waiting = 0;
   failure: Error | undefined;
 
-  constructor() {
+  /** The native kernel this worker runs in place of the WebAssembly lanes (md5-native.ts), if any. */
+  readonly nativePath: string | undefined;
+
+  constructor(nativePath: string | undefined) {
+    this.nativePath = nativePath;
     const memory = new wasmApi.Memory({ initial: MEMORY_PAGES, maximum: MEMORY_PAGES, shared: true });
     this.bytes = new Uint8Array(memory.buffer);
     // A small young generation: the worker's garbage is its messages, and a default one grows to
@@ -303,7 +320,7 @@ class HashWorker {
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
       resourceLimits: { maxYoungGenerationSizeMb: 4 },
-      workerData: { memory, module: md5Module(), laneWaitMs: LANE_WAIT_MS, readyBytes: LANE_READY_BYTES },
+      workerData: { memory, module: md5Module(), laneWaitMs: LANE_WAIT_MS, readyBytes: LANE_READY_BYTES, nativePath: this.nativePath },
     });
     this.worker.on('message', (r: Reply) => {
       const hash = this.hashes.get(r.id);
@@ -323,6 +340,11 @@ class HashWorker {
 
   get load(): number {
     return this.hashes.size;
+  }
+
+  terminate(): Promise<number> {
+    this.failure ??= new Error('the MD5 worker was retired');
+    return this.worker.terminate();
   }
 
   /** A stretch of `bytes` (rounded up to RING_ALIGN) and a slot, or undefined when there is none. */
@@ -360,8 +382,8 @@ class HashWorker {
 
   /**
    * Registers a hash; returns where its ring starts in `bytes`, or undefined when this worker has
-   * no slot or no stretch that large left. A hash that asked for the lanes goes to the
-   * WebAssembly kernel unless it is the worker's only one; any other to OpenSSL (faster than the
+   * no slot or no stretch that large left. A hash that asked for the lanes goes to the lanes
+   * kernel unless it is the worker's only one; any other to OpenSSL (faster than the
    * kernel for a stream alone, and its bytes never wait for others').
    */
   open(hash: WorkerHash, ringBytes: number, lanes: boolean): number | undefined {
@@ -370,7 +392,7 @@ class HashWorker {
     hash.slot = room.slot;
     if (this.failure) hash.fail(this.failure);
     else {
-      hash.lanes = lanes && this.load > 0 && md5Module() !== null;
+      hash.lanes = lanes && this.load > 0 && md5Module() !== null ? (this.nativePath ? 'native' : 'webassembly') : false;
       this.worker.postMessage({ type: 'open', id: hash.id, slot: room.slot, ring: room.at, ringBytes, openssl: !hash.lanes });
       this.hashes.set(hash.id, hash);
     }
@@ -409,7 +431,7 @@ class WorkerHash implements RunningMd5 {
   readonly id = ++nextId;
   /** Its state's place in the worker's memory, and its engine (HashWorker.open). */
   slot = 0;
-  lanes = false;
+  lanes: LaneKernel | false = false;
   private ring: Uint8Array = new Uint8Array(0);
   private ringAt = 0;
   /** Its ring's bytes, counted in sharedRingBytes until the hash fails or is forgotten. */
@@ -568,9 +590,10 @@ export const callerMd5 = (): RunningMd5 => new CallerHash();
 /**
  * A new running MD5 on the least busy worker (a dead worker is replaced), with a ring of
  * `ringBytes` (default RING_BYTES); on the calling thread when the open hashes' rings already
- * hold MAX_SHARED_RING_BYTES. `lanes`: hashed in the WebAssembly kernel's SIMD lanes beside the
- * worker's other such hashes, its bytes waiting up to LANE_WAIT_MS for theirs — worth it for
- * many long streams at once (URL pulls: server CPU for 20 × 100 MiB 5.9 → 4.8 s); not for an
+ * hold MAX_SHARED_RING_BYTES. `lanes`: hashed in a lanes kernel's SIMD lanes beside the worker's
+ * other such hashes, its bytes waiting up to LANE_WAIT_MS for theirs — worth it for many long
+ * streams at once (URL pulls: server CPU for 20 × 100 MiB 5.9 → 4.8 s with the WebAssembly
+ * kernel, and 0.7 s less again with the native one); not for an
  * upload's parts, whose ends wait on their digests (no gain measured, bench:upload).
  */
 export function runningMd5(options: { ringBytes?: number; lanes?: boolean } = {}): RunningMd5 {
@@ -582,12 +605,23 @@ export function runningMd5(options: { ringBytes?: number; lanes?: boolean } = {}
   return hash.start(ringBytes, options.lanes ?? false) ? hash : new CallerHash();
 }
 
-/** The least busy live worker, a new one while the pool is not full. */
+/**
+ * The least busy live worker, a new one while the pool is not full. Workers whose kernel is not
+ * the one chosen now (the native switch was turned since they started) take no new hashes, and go
+ * once idle.
+ */
 function pickWorker(): HashWorker {
-  for (let i = pool.length - 1; i >= 0; i--) if (pool[i]?.failure) pool.splice(i, 1);
+  const nativePath = nativeLanes()?.path;
+  for (let i = pool.length - 1; i >= 0; i--) {
+    const w = pool[i] as HashWorker;
+    if (w.failure || w.nativePath !== nativePath) {
+      pool.splice(i, 1);
+      if (!w.failure && w.load === 0) void w.terminate();
+    }
+  }
   let worker = pool.length < POOL_SIZE ? undefined : pool.reduce((a, b) => (b.load < a.load ? b : a));
   if (worker === undefined) {
-    worker = new HashWorker();
+    worker = new HashWorker(nativePath);
     pool.push(worker);
   }
   return worker;

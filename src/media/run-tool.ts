@@ -2,9 +2,11 @@
 // the child's whole life (timeout, AbortSignal, output caps) and always waits for the process to
 // have exited before settling, so a caller that sees a result never leaves a child behind.
 // It never throws: it returns what happened, and each adapter maps that to its own error type.
-// The process is started by the tool runner (tool-runner.ts), not forked from this big process.
+// The process is started by the tool runner (tool-runner.ts), not forked from this big process, or
+// forked from the tool's zygote where zygotes are on (tool-zygote.ts).
 import { toolEnv } from './ffmpeg-binaries.js';
 import { toolRunner } from './tool-runner.js';
+import { zygoteLibrary } from './tool-zygote.js';
 
 export interface RunToolOptions {
   signal?: AbortSignal | undefined;
@@ -34,7 +36,7 @@ export async function runTool(path: string, args: readonly string[], opts: RunTo
   if (signal?.aborted) return { kind: 'aborted', reason: signal.reason, stdout: '', stderr: '' };
   const maxStdoutBytes = opts.maxStdoutBytes ?? DEFAULT_MAX_STDOUT_BYTES;
   const timeoutMs = opts.timeoutMs !== undefined && opts.timeoutMs > 0 ? opts.timeoutMs : 0;
-  const run = toolRunner().run({ path, args, env: toolEnv(path), timeoutMs, maxStdoutBytes });
+  const run = toolRunner().run({ path, args, env: toolEnv(path), timeoutMs, maxStdoutBytes, zygote: zygoteLibrary(path) });
   const onAbort = (): void => run.abort();
   signal?.addEventListener('abort', onAbort, { once: true });
   let reply;

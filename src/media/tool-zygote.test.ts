@@ -1,0 +1,179 @@
+// The zygote (native/tool-zygote.c, driven by tool-runner.ts) with a small dynamically linked tool
+// compiled here, so that every path can be provoked: output and exit codes relayed, a fresh stack
+// canary per run, a crash or a new build of the tool retiring the zygote, a library that cannot
+// be preloaded falling back to plain processes. run-tool.test.ts runs its whole suite with real
+// ffmpeg through the zygote as well.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { arch, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nativeHelper } from '../native/native-files.js';
+import { toolRunner, type ToolReply, type ZygoteEvent } from './tool-runner.js';
+import { runTool } from './run-tool.js';
+import { useToolZygotes, zygoteLibrary } from './tool-zygote.js';
+import { makeVideo, mediaTools } from '../../test/helpers/media-fixtures.js';
+
+const hasCompiler = spawnSync('cc', ['--version']).status === 0;
+const library = nativeHelper('tool-zygote.so');
+const skip = library === undefined ? 'the zygote library is not built here' : !hasCompiler ? 'no C compiler for the test tool' : false;
+
+test('npm ci builds both native helpers wherever it has a C compiler (Linux x86-64)', { skip: process.platform !== 'linux' || arch() !== 'x64' || !hasCompiler ? 'not Linux x86-64 with a C compiler' : false }, () => {
+  assert.ok(nativeHelper('tool-zygote.so'), 'dist/native/tool-zygote.so');
+  assert.ok(nativeHelper('md5-lanes.node'), 'dist/native/md5-lanes.node');
+});
+
+const TOOL_SOURCE = `
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  uint64_t canary = 0;
+#if defined(__x86_64__)
+  __asm__("movq %%fs:0x28, %0" : "=r"(canary));
+#endif
+  printf("canary %016llx pid %d\\n", (unsigned long long)canary, (int)getpid());
+  for (int i = 1; i < argc; i++) printf("arg %s\\n", argv[i]);
+  fprintf(stderr, "on stderr\\n");
+  fflush(NULL);
+  if (argc > 1 && strcmp(argv[1], "crash") == 0) raise(SIGSEGV);
+  if (argc > 1 && strcmp(argv[1], "sleep") == 0) sleep(60);
+  return argc > 1 && strcmp(argv[1], "fail") == 0 ? 3 : 0;
+}
+`;
+
+function buildTool(): { dir: string; tool: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'openvod-zygote-'));
+  writeFileSync(join(dir, 'tool.c'), TOOL_SOURCE);
+  const tool = join(dir, 'tool');
+  execFileSync('cc', ['-O1', '-fstack-protector-all', '-o', tool, join(dir, 'tool.c')]);
+  return { dir, tool };
+}
+
+/** `zygote` null: a process of its own. */
+const run = (tool: string, args: string[], zygote: string | null | undefined = library): Promise<ToolReply> =>
+  toolRunner().run({ path: tool, args, env: undefined, timeoutMs: 10_000, maxStdoutBytes: 1 << 20, zygote: zygote ?? undefined }).reply;
+
+function exited(reply: ToolReply): Exclude<ToolReply, { kind: 'spawn-failed' }> {
+  assert.equal(reply.kind, 'exited', JSON.stringify(reply));
+  return reply as Exclude<ToolReply, { kind: 'spawn-failed' }>;
+}
+
+function listen(): { events: ZygoteEvent[]; stop(): void } {
+  const events: ZygoteEvent[] = [];
+  toolRunner().onZygoteEvent = (e) => events.push(e);
+  return { events, stop: () => (toolRunner().onZygoteEvent = undefined) };
+}
+
+test('runs forked from the zygote: arguments, stdout, stderr and exit code as from a process; each run its own pid and stack canary', { skip }, async () => {
+  const { dir, tool } = buildTool();
+  const heard = listen();
+  try {
+    const a = exited(await run(tool, ['one', 'two words']));
+    const b = exited(await run(tool, ['fail']));
+    assert.equal(a.via, 'zygote');
+    assert.equal(b.via, 'zygote');
+    assert.match(a.stdout, /\narg one\narg two words\n$/);
+    assert.equal(a.stderr, 'on stderr\n');
+    assert.equal(a.exitCode, 0);
+    assert.equal(b.exitCode, 3);
+    const canary = (out: string): string => /canary (\w+)/.exec(out)?.[1] ?? '';
+    const pid = (out: string): string => /pid (\d+)/.exec(out)?.[1] ?? '';
+    assert.notEqual(pid(a.stdout), pid(b.stdout));
+    if (arch() === 'x64') {
+      assert.notEqual(canary(a.stdout), canary(b.stdout), 'a fresh canary per run');
+      assert.match(canary(a.stdout), /00$/, 'low byte zero, as glibc keeps it');
+    }
+    assert.deepEqual(heard.events.map((e) => e.event), ['zygote'], 'one zygote served both');
+    // The same run as a process of its own answers the same (but for pid and canary).
+    const plain = exited(await run(tool, ['one', 'two words'], null));
+    assert.equal(plain.via, 'process');
+    assert.equal(plain.stdout.replace(/^.*\n/, ''), a.stdout.replace(/^.*\n/, ''));
+  } finally {
+    heard.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a run that crashes retires its zygote: the next run comes from a new one (a new address layout and canary)', { skip }, async () => {
+  const { dir, tool } = buildTool();
+  const heard = listen();
+  try {
+    exited(await run(tool, []));
+    const crashed = exited(await run(tool, ['crash']));
+    assert.equal(crashed.exitSignal, 'SIGSEGV');
+    assert.equal(crashed.exitCode, null);
+    exited(await run(tool, []));
+    const zygotes = heard.events.filter((e) => e.event === 'zygote');
+    assert.equal(zygotes.length, 2, JSON.stringify(heard.events));
+    assert.notEqual(zygotes[0]?.pid, zygotes[1]?.pid);
+    assert.ok(heard.events.some((e) => e.event === 'zygote-retired' && /SIGSEGV/.test(e.why ?? '')));
+  } finally {
+    heard.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a new build of the tool (its file changed) gets a new zygote; the old one finishes its runs first', { skip }, async () => {
+  const { dir, tool } = buildTool();
+  const heard = listen();
+  try {
+    const sleeping = run(tool, ['sleep']);
+    await new Promise((r) => setTimeout(r, 200));
+    const later = new Date(Date.now() + 5000);
+    utimesSync(tool, later, later);
+    exited(await run(tool, []));
+    assert.equal(heard.events.filter((e) => e.event === 'zygote').length, 2, JSON.stringify(heard.events));
+    assert.ok(heard.events.some((e) => e.event === 'zygote-retired' && /changed/.test(e.why ?? '')));
+    // The old zygote's run was not cut short by its retirement; stop it.
+    const handle = toolRunner().run({ path: tool, args: ['sleep'], env: undefined, timeoutMs: 300, maxStdoutBytes: 1 << 20, zygote: library });
+    assert.equal((await handle.reply).kind, 'timeout');
+    const pending = await Promise.race([sleeping, new Promise((r) => setTimeout(() => r('still running'), 300))]);
+    assert.equal(pending, 'still running');
+  } finally {
+    heard.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a zygote that never becomes ready (its library cannot be preloaded): the runs start as processes', { skip }, async () => {
+  const { dir, tool } = buildTool();
+  const heard = listen();
+  try {
+    const missing = join(dir, 'no-such-zygote.so');
+    const first = exited(await run(tool, ['x'], missing));
+    assert.equal(first.via, 'process');
+    assert.match(first.stdout, /\narg x\n$/);
+    assert.equal(heard.events[0]?.event, 'zygote-refused', JSON.stringify(heard.events));
+    // Not tried again for this tool.
+    assert.equal(exited(await run(tool, ['y'], missing)).via, 'process');
+    assert.equal(heard.events.length, 1);
+  } finally {
+    heard.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('ffprobe through its zygote answers exactly what a fresh ffprobe does', { skip: skip || (zygoteLibrary(mediaTools().ffprobePath) === undefined && useToolZygotes() === undefined ? 'no zygote here' : false) }, async () => {
+  const { ffprobePath } = mediaTools();
+  const dir = mkdtempSync(join(tmpdir(), 'openvod-zygote-'));
+  try {
+    useToolZygotes(false);
+    const video = await makeVideo(dir, { seconds: 1 });
+    const args = ['-v', 'error', '-show_format', '-show_streams', '-of', 'json', video];
+    const plain = await runTool(ffprobePath, args);
+    useToolZygotes(true);
+    if (zygoteLibrary(ffprobePath) === undefined) return; // a static ffprobe: nothing to compare
+    const forked = await runTool(ffprobePath, args);
+    assert.equal(forked.kind, 'exited');
+    assert.ok(plain.kind === 'exited' && forked.kind === 'exited');
+    assert.equal(forked.stdout, plain.stdout);
+    assert.equal(forked.exitCode, 0);
+  } finally {
+    useToolZygotes(false);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
