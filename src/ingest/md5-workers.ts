@@ -27,8 +27,13 @@
 // (WIDTH: eight native, four WebAssembly) have LANE_READY_BYTES each, or LANE_WAIT_MS has passed,
 // or one of them has half its ring full — and then runs them at once, the spare lanes repeating a
 // stream; a digest hashes its stream's queued bytes at once, taking into the lanes whatever others
-// have queued. The first hash of an idle worker, and any hash not opened with `lanes`, is
-// OpenSSL's: a stream alone is faster there, and its bytes never wait. The blocks that carry a
+// have queued. Any hash not opened with `lanes` is OpenSSL's (a stream alone is faster there, and
+// its bytes never wait), and so is the first hash of an idle worker whose lanes are WebAssembly's.
+// With the native kernel the first goes to the lanes too: one hash keeps its engine for life, and
+// the eight lanes cost so little a stream that the first download's 100 MiB through OpenSSL,
+// while seven others ran in the lanes, cost more than their 700 MiB did (bench:ingest, 20 × 100
+// MiB: the CPU of the server's threads other than the main one 2.0 → 1.6 s, with the waiting
+// below, in two alternating pairs). The blocks that carry a
 // stream across the ring's end, and the final padding, go through the WebAssembly kernel's
 // one-stream form.
 //
@@ -150,15 +155,18 @@ function flush(s) {
     hashGroup(group);
   }
 }
-// Hashes what is queued. Bytes wait (up to laneWaitMs) until enough streams have some, so that
-// the lanes are full; a stream whose ring is half full does not wait, and neither
-// does anything once the wait is over. (A digest does not wait either: see flush.)
-function pump(force) {
+// Hashes what is queued. Bytes wait until as many streams as the lanes can take (target) have
+// some, so that the lanes are full; once they have waited laneWaitMs, half as many will do. A
+// stream that is ahead of the others does not run its excess alone — that would be a one-stream
+// pass at a fraction of the lanes' rate — but waits for them to catch up, unless its ring is half
+// full. (A digest does not wait: see flush.)
+function pump(timedOut) {
   const open = [...streams.values()].filter((s) => !s.openssl);
   const target = Math.max(1, Math.min(WIDTH, open.length));
-  const urgent = (s) => force || s.pending >= s.ringBytes / 2;
+  const enough = timedOut ? Math.ceil(target / 2) : target;
+  const urgent = (s) => s.pending >= s.ringBytes / 2;
   let ready = 0;
-  let now = false;
+  let now = timedOut;
   for (const s of open) {
     if (s.pending >= readyBytes) ready++;
     if (s.pending > 0 && urgent(s)) now = true;
@@ -170,8 +178,7 @@ function pump(force) {
         const blocks = headBlocks(s);
         if (blocks > 0) group.push({ s, blocks });
       }
-      // Fewer streams with bytes than the lanes could take: wait for more, unless one may not.
-      if (group.length === 0 || (group.length < target && !group.some((x) => urgent(x.s)))) break;
+      if (group.length === 0 || (group.length < enough && !group.some((x) => urgent(x.s)))) break;
       group.sort((x, y) => y.blocks - x.blocks);
       hashGroup(group.slice(0, WIDTH));
     }
@@ -383,8 +390,8 @@ class HashWorker {
   /**
    * Registers a hash; returns where its ring starts in `bytes`, or undefined when this worker has
    * no slot or no stretch that large left. A hash that asked for the lanes goes to the lanes
-   * kernel unless it is the worker's only one; any other to OpenSSL (faster than the
-   * kernel for a stream alone, and its bytes never wait for others').
+   * kernel unless it is the only one of a worker with WebAssembly lanes; any other to OpenSSL
+   * (faster than a kernel for a stream alone, and its bytes never wait for others').
    */
   open(hash: WorkerHash, ringBytes: number, lanes: boolean): number | undefined {
     const room = this.take(ringBytes);
@@ -392,7 +399,7 @@ class HashWorker {
     hash.slot = room.slot;
     if (this.failure) hash.fail(this.failure);
     else {
-      hash.lanes = lanes && this.load > 0 && md5Module() !== null ? (this.nativePath ? 'native' : 'webassembly') : false;
+      hash.lanes = lanes && (this.load > 0 || this.nativePath !== undefined) && md5Module() !== null ? (this.nativePath ? 'native' : 'webassembly') : false;
       this.worker.postMessage({ type: 'open', id: hash.id, slot: room.slot, ring: room.at, ringBytes, openssl: !hash.lanes });
       this.hashes.set(hash.id, hash);
     }
