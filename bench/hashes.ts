@@ -3,11 +3,14 @@
 // socket reads arrive, beside the same kernel fed 4 KiB pieces, which are under its four-stream
 // block and so run its single-stream loop (the baseline: what the kernel was before it ran four
 // streams side by side); OpenVOD's MD5 kernel (src/ingest/md5-wasm.ts), four streams in its SIMD
-// lanes and one alone, beside node:crypto's MD5 (OpenSSL, the baseline); and a plain copy.
+// lanes and one alone, and the native eight-lane kernel (native/md5-lanes.c, where it is built:
+// the instruction set it chose here, and AVX2), beside node:crypto's MD5 (OpenSSL, the baseline);
+// and a plain copy.
 //
 //   node --import tsx bench/hashes.ts [--mib 256] [--rounds 3]
 import { createHash, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { nativeLanes } from '../src/ingest/md5-native.js';
 import { md5ModuleBytes } from '../src/ingest/md5-wasm.js';
 import { Crc64 } from '../src/oss/crc64.js';
 import { wasmApi } from '../src/wasm/assemble.js';
@@ -49,7 +52,19 @@ function kernelRate(streams: 1 | 4): number {
   return total / MIB / ((performance.now() - t0) / 1000);
 }
 
-const best = { crc64: 0, crc64Single: 0, md5: 0, md5Lanes: 0, md5One: 0, copy: 0 };
+// The native kernel over the same 16 MiB, as eight streams of 2 MiB, state at 128.
+const native = nativeLanes();
+const bytes = new Uint8Array(memory.buffer);
+function nativeRate(kernel: NonNullable<typeof native>['lanes']): number {
+  const S = 2 * MIB;
+  const t0 = performance.now();
+  for (let done = 0; done < total; done += 8 * S) {
+    kernel(bytes, 128, 65_536, 65_536 + S, 65_536 + 2 * S, 65_536 + 3 * S, 65_536 + 4 * S, 65_536 + 5 * S, 65_536 + 6 * S, 65_536 + 7 * S, S / 64);
+  }
+  return total / MIB / ((performance.now() - t0) / 1000);
+}
+
+const best = { crc64: 0, crc64Single: 0, md5: 0, md5Lanes: 0, md5One: 0, md5Native: 0, md5NativeAvx2: 0, copy: 0 };
 const copyTo = Buffer.allocUnsafe(64 * 1024);
 for (let r = 0; r < rounds; r++) {
   const crc = new Crc64();
@@ -60,6 +75,10 @@ for (let r = 0; r < rounds; r++) {
   best.md5 = Math.max(best.md5, rate(64 * 1024, (c) => md5.update(c)));
   best.md5Lanes = Math.max(best.md5Lanes, kernelRate(4));
   best.md5One = Math.max(best.md5One, kernelRate(1));
+  if (native) {
+    best.md5Native = Math.max(best.md5Native, nativeRate(native.lanes));
+    best.md5NativeAvx2 = Math.max(best.md5NativeAvx2, nativeRate(native.avx2Lanes));
+  }
   best.copy = Math.max(best.copy, rate(64 * 1024, (c) => c.copy(copyTo)));
 }
 const f = (n: number): string => n.toFixed(0).padStart(6);
@@ -69,6 +88,12 @@ process.stdout.write(`  CRC-64, 4 KiB pieces (one stream)      ${f(best.crc64Sin
 process.stdout.write(`  MD5 (node:crypto, OpenSSL), one stream  ${f(best.md5)} MiB/s\n`);
 process.stdout.write(`  MD5 kernel, four streams in its lanes  ${f(best.md5Lanes)} MiB/s in all\n`);
 process.stdout.write(`  MD5 kernel, one stream                 ${f(best.md5One)} MiB/s\n`);
+if (native) {
+  process.stdout.write(`  ${`MD5 native, eight streams (${native.isa})`.padEnd(37)}${f(best.md5Native)} MiB/s in all\n`);
+  process.stdout.write(`  ${'MD5 native, eight streams (avx2)'.padEnd(37)}${f(best.md5NativeAvx2)} MiB/s in all\n`);
+} else {
+  process.stdout.write('  MD5 native: not built here, or no AVX2 (scripts/build-native.js)\n');
+}
 process.stdout.write(`  copy (Buffer.copy)                     ${f(best.copy)} MiB/s\n`);
-process.stdout.write(`ratio CRC-64 four streams / one stream ${(best.crc64 / best.crc64Single).toFixed(2)}; MD5 lanes / OpenSSL ${(best.md5Lanes / best.md5).toFixed(2)}, one / OpenSSL ${(best.md5One / best.md5).toFixed(2)}\n`);
+process.stdout.write(`ratio CRC-64 four streams / one stream ${(best.crc64 / best.crc64Single).toFixed(2)}; MD5 lanes / OpenSSL ${(best.md5Lanes / best.md5).toFixed(2)}, one / OpenSSL ${(best.md5One / best.md5).toFixed(2)}${native ? `, native / lanes ${(best.md5Native / best.md5Lanes).toFixed(2)}` : ''}\n`);
 process.stdout.write(`${JSON.stringify({ bench: 'hashes', mibPerS: Object.fromEntries(Object.entries(best).map(([k, v]) => [k, Math.round(v)])) })}\n`);
