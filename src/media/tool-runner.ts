@@ -190,6 +190,12 @@ function startZygote(key, m) {
         const run = runs.get(a);
         runs.delete(a);
         run?.failed('the media tool zygote could not fork (errno ' + b + ')', 'EAGAIN');
+      } else {
+        // Not the protocol (the tool wrote to stdout before main?): this zygote cannot be trusted.
+        errTail += '\\nunexpected output from the zygote';
+        child.kill('SIGKILL');
+        input = Buffer.alloc(0);
+        return;
       }
     }
     input = at === input.length ? Buffer.alloc(0) : input.subarray(at);
@@ -203,7 +209,10 @@ function startZygote(key, m) {
       // tool's runs start fresh processes, as they always could.
       refused.add(key);
       note({ event: 'zygote-refused', path: m.path, reason: errTail.trim().split('\\n').slice(-2).join(' | ') || 'exited (' + (signal ?? code) + ')' });
-      for (const w of waiting.splice(0)) w.handle.fallback = startProcess(w.m, w.run);
+      for (const w of waiting.splice(0)) {
+        if (w.killed) w.run.ended(null, null, 'process'); // killed while it waited: never started
+        else w.handle.fallback = startProcess(w.m, w.run);
+      }
       return;
     }
     for (const run of runs.values()) run.failed('the media tool zygote exited (' + (signal ?? code) + ')');

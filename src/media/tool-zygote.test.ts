@@ -28,8 +28,12 @@ const TOOL_SOURCE = `
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+__attribute__((constructor)) static void noisy(void) {
+  if (getenv("TOOL_NOISY")) { printf("hello from an initialiser\\n"); fflush(stdout); }
+}
 int main(int argc, char **argv) {
   uint64_t canary = 0;
 #if defined(__x86_64__)
@@ -151,6 +155,21 @@ test('a zygote that never becomes ready (its library cannot be preloaded): the r
     // Not tried again for this tool.
     assert.equal(exited(await run(tool, ['y'], missing)).via, 'process');
     assert.equal(heard.events.length, 1);
+  } finally {
+    heard.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a tool that writes to stdout before main(): its zygote is given up, the runs start as processes', { skip }, async () => {
+  const { dir, tool } = buildTool();
+  const heard = listen();
+  try {
+    const reply = exited(await toolRunner().run({ path: tool, args: ['x'], env: { TOOL_NOISY: '1' }, timeoutMs: 10_000, maxStdoutBytes: 1 << 20, zygote: library }).reply);
+    assert.equal(reply.via, 'process');
+    assert.match(reply.stdout, /^hello from an initialiser\ncanary/);
+    assert.equal(heard.events[0]?.event, 'zygote-refused', JSON.stringify(heard.events));
+    assert.match(heard.events[0]?.reason ?? '', /unexpected output/);
   } finally {
     heard.stop();
     rmSync(dir, { recursive: true, force: true });
