@@ -18,6 +18,7 @@
 #include <node_api.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
@@ -178,6 +179,31 @@ static napi_value lanes(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// copy(target, offset, source): the bytes of `source` into `target` from `offset`, by memcpy.
+// V8 copies into shared memory (a SharedArrayBuffer, a shared WebAssembly memory) with relaxed
+// atomic accesses, a word at a time only where source and target are aligned alike, otherwise a
+// byte at a time; network chunks land at any offset of a block, so a block in a hash's ring is
+// filled through this instead (md5-workers.ts `lend`).
+static napi_value copy(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3) return throw_range(env, "copy(target, offset, source): 3 arguments");
+  napi_typedarray_type type;
+  size_t target_length, source_length, target_offset, source_offset;
+  void *target, *source;
+  napi_value target_buffer, source_buffer;
+  uint32_t offset;
+  if (napi_get_typedarray_info(env, argv[0], &type, &target_length, &target, &target_buffer, &target_offset) != napi_ok || type != napi_uint8_array ||
+      napi_get_typedarray_info(env, argv[2], &type, &source_length, &source, &source_buffer, &source_offset) != napi_ok || type != napi_uint8_array) {
+    return throw_range(env, "copy: target and source must be Uint8Arrays");
+  }
+  if (napi_get_value_uint32(env, argv[1], &offset) != napi_ok || (uint64_t)offset + source_length > target_length) {
+    return throw_range(env, "copy: the source does not fit in the target at that offset");
+  }
+  memmove((uint8_t *)target + offset, source, source_length);
+  return NULL;
+}
+
 static int export_kernel(napi_env env, napi_value exports, const char *name, kernel_fn fn) {
   union kernel_data kernel = { .fn = fn };
   napi_value value;
@@ -192,6 +218,11 @@ NAPI_MODULE_INIT() {
   kernel_fn best = choose(&isa);
   if (best == NULL) return exports;
   napi_value name;
+  napi_value copy_fn;
+  if (napi_create_function(env, "copy", NAPI_AUTO_LENGTH, copy, NULL, &copy_fn) != napi_ok ||
+      napi_set_named_property(env, exports, "copy", copy_fn) != napi_ok) {
+    return NULL;
+  }
   if (!export_kernel(env, exports, "lanes", best) || !export_kernel(env, exports, "avx2Lanes", avx2_kernel()) ||
       napi_create_string_utf8(env, isa, NAPI_AUTO_LENGTH, &name) != napi_ok ||
       napi_set_named_property(env, exports, "isa", name) != napi_ok) {

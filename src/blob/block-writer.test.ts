@@ -7,7 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { type FileHandle, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BLOCK_BYTES, BlockWriter, DIRECT_ALIGN, openDirect, setDirectWrites, spareBlocks } from './block-writer.js';
+import { createHash } from 'node:crypto';
+import { nativeLanes } from '../ingest/md5-native.js';
+import { runningMd5 } from '../ingest/md5-workers.js';
+import { BLOCK_BYTES, type BlockLender, BlockWriter, DIRECT_ALIGN, openDirect, setDirectWrites, spareBlocks } from './block-writer.js';
 import { writeBodyToFile } from './file-writes.js';
 
 let dir: string;
@@ -39,11 +42,14 @@ async function* body(chunks: readonly Buffer[]): AsyncGenerator<Uint8Array> {
 
 /**
  * Runs `fn` with a writer on `name` (created empty, or holding `existing`) from `start`, then
- * releases it and closes both handles; returns what onWritten saw, concatenated.
+ * releases it and closes both handles; returns what onWritten saw, concatenated. `lent`: the
+ * blocks are lent by a running MD5 (as a URL pull's staging file has them), which onWritten feeds;
+ * every range it is given must lie in a lent block (taken without a copy), and its digest must be
+ * the MD5 of what was seen.
  */
 async function withWriter(
   name: string,
-  opts: { existing?: Buffer; start?: number; head?: Uint8Array },
+  opts: { existing?: Buffer; start?: number; head?: Uint8Array; lent?: boolean },
   fn: (writer: BlockWriter, handle: FileHandle) => Promise<void>,
 ): Promise<{ path: string; seen: Buffer }> {
   const path = join(dir, name);
@@ -51,11 +57,29 @@ async function withWriter(
   const handle = await open(path, 'r+');
   const direct = await openDirect(path);
   const seen: Buffer[] = [];
-  const writer = new BlockWriter({ buffered: handle, direct }, opts.start ?? 0, (b) => void seen.push(Buffer.from(b)), opts.head);
+  const hash = opts.lent ? runningMd5() : undefined;
+  const lentBlocks: Uint8Array[] = [];
+  const lender: BlockLender | undefined = hash && {
+    lend: (bytes, align) => hash.lend(bytes, align)?.then((b) => (lentBlocks.push(b), b)),
+    unlend: () => hash.unlend(),
+    fill: (block, offset, source) => hash.fill(block, offset, source),
+  };
+  const onWritten = (b: Uint8Array): Promise<void> | void => {
+    seen.push(Buffer.from(b));
+    if (!hash) return;
+    assert.ok(lentBlocks.some((l) => l.buffer === b.buffer && b.byteOffset >= l.byteOffset && b.byteOffset + b.length <= l.byteOffset + l.length), 'a written range lies in a lent block');
+    return hash.update(b);
+  };
+  const writer = new BlockWriter({ buffered: handle, direct }, opts.start ?? 0, onWritten, opts.head, lender);
   try {
     await fn(writer, handle);
+    if (hash) {
+      assert.ok(lentBlocks.length > 0 || seen.length === 0, 'blocks were lent');
+      assert.equal(await hash.digest(), createHash('md5').update(Buffer.concat(seen)).digest('hex'), 'the hash took exactly the bytes written');
+    }
   } finally {
     writer.release();
+    hash?.forget();
     await direct?.close();
     await handle.close();
   }
@@ -77,60 +101,65 @@ test('writeBodyToFile: bodies of every awkward size land byte for byte', async (
   }
 });
 
-test('full blocks go direct when the filesystem allows it, the unaligned tail buffered; onWritten sees every byte once, in order', async () => {
-  const bytes = randomBytes(2 * BLOCK_BYTES + 5_000);
-  const { path, seen } = await withWriter('direct', {}, async (writer, handle) => {
-    assert.equal(writer.direct, directAvailable);
-    await writer.write(chunked(bytes, [300_000]));
-    // Two whole blocks are in the file; the rest is held.
-    assert.equal(writer.position, bytes.length);
-    assert.equal(writer.written, 2 * BLOCK_BYTES);
-    assert.equal((await handle.stat()).size, 2 * BLOCK_BYTES);
-    await writer.flush();
-    assert.equal(writer.written, bytes.length);
+// Blocks from the pool, and lent by a running MD5 as a URL pull's staging file has them (where the
+// native helper is built: without its copy, a hash lends none).
+for (const source of nativeLanes() ? (['pool', 'lent'] as const) : (['pool'] as const)) {
+  const lent = source === 'lent';
+  test(`${source} blocks: full blocks go direct when the filesystem allows it, the unaligned tail buffered; onWritten sees every byte once, in order`, async () => {
+    const bytes = randomBytes(2 * BLOCK_BYTES + 5_000);
+    const { path, seen } = await withWriter(`direct-${source}`, { lent }, async (writer, handle) => {
+      assert.equal(writer.direct, directAvailable);
+      await writer.write(chunked(bytes, [300_000]));
+      // Two whole blocks are in the file; the rest is held.
+      assert.equal(writer.position, bytes.length);
+      assert.equal(writer.written, 2 * BLOCK_BYTES);
+      assert.equal((await handle.stat()).size, 2 * BLOCK_BYTES);
+      await writer.flush();
+      assert.equal(writer.written, bytes.length);
+    });
+    assert.deepEqual(seen, bytes);
+    assert.deepEqual(await readFile(path), bytes);
   });
-  assert.deepEqual(seen, bytes);
-  assert.deepEqual(await readFile(path), bytes);
-});
 
-test('writing on after a flush rewrites the flushed tail\'s block without reporting its bytes again', async () => {
-  const bytes = randomBytes(BLOCK_BYTES + 3 * DIRECT_ALIGN + 77);
-  const cut = DIRECT_ALIGN + 100; // the first flush leaves an unaligned file
-  const { path, seen } = await withWriter('resume', {}, async (writer) => {
-    await writer.write([bytes.subarray(0, cut)]);
-    await writer.flush();
-    assert.equal(writer.written, cut);
-    assert.deepEqual(await readFile(join(dir, 'resume')), bytes.subarray(0, cut));
-    await writer.write([bytes.subarray(cut)]);
-    await writer.flush();
+  test(`${source} blocks: writing on after a flush rewrites the flushed tail's block without reporting its bytes again`, async () => {
+    const bytes = randomBytes(BLOCK_BYTES + 3 * DIRECT_ALIGN + 77);
+    const cut = DIRECT_ALIGN + 100; // the first flush leaves an unaligned file
+    const { path, seen } = await withWriter(`resume-${source}`, { lent }, async (writer) => {
+      await writer.write([bytes.subarray(0, cut)]);
+      await writer.flush();
+      assert.equal(writer.written, cut);
+      assert.deepEqual(await readFile(join(dir, `resume-${source}`)), bytes.subarray(0, cut));
+      await writer.write([bytes.subarray(cut)]);
+      await writer.flush();
+    });
+    assert.deepEqual(seen, bytes);
+    assert.deepEqual(await readFile(path), bytes);
   });
-  assert.deepEqual(seen, bytes);
-  assert.deepEqual(await readFile(path), bytes);
-});
 
-test('a body starting at an unaligned offset is written buffered, and the bytes before it are left alone', async () => {
-  const head = randomBytes(1000);
-  const tail = randomBytes(BLOCK_BYTES + 10);
-  const { path } = await withWriter('unaligned', { existing: head, start: head.length }, async (writer) => {
-    assert.equal(writer.direct, false);
-    await writer.write([tail]);
-    await writer.flush();
+  test(`${source} blocks: a body starting at an unaligned offset is written buffered, and the bytes before it are left alone`, async () => {
+    const head = randomBytes(1000);
+    const tail = randomBytes(BLOCK_BYTES + 10);
+    const { path } = await withWriter(`unaligned-${source}`, { existing: head, start: head.length, lent }, async (writer) => {
+      assert.equal(writer.direct, false);
+      await writer.write([tail]);
+      await writer.flush();
+    });
+    assert.deepEqual(await readFile(path), Buffer.concat([head, tail]));
   });
-  assert.deepEqual(await readFile(path), Buffer.concat([head, tail]));
-});
 
-test('a file that ends inside a block goes on direct when given that block\'s head, reporting only the new bytes', async () => {
-  const first = randomBytes(DIRECT_ALIGN + 904);
-  const rest = randomBytes(BLOCK_BYTES + 3);
-  const { path, seen } = await withWriter('head', { existing: first, start: first.length, head: first.subarray(DIRECT_ALIGN) }, async (writer) => {
-    assert.equal(writer.direct, directAvailable);
-    assert.equal(writer.written, first.length);
-    await writer.write([rest]);
-    await writer.flush();
+  test(`${source} blocks: a file that ends inside a block goes on direct when given that block's head, reporting only the new bytes`, async () => {
+    const first = randomBytes(DIRECT_ALIGN + 904);
+    const rest = randomBytes(BLOCK_BYTES + 3);
+    const { path, seen } = await withWriter(`head-${source}`, { existing: first, start: first.length, head: first.subarray(DIRECT_ALIGN), lent }, async (writer) => {
+      assert.equal(writer.direct, directAvailable);
+      assert.equal(writer.written, first.length);
+      await writer.write([rest]);
+      await writer.flush();
+    });
+    assert.deepEqual(seen, rest);
+    assert.deepEqual(await readFile(path), Buffer.concat([first, rest]));
   });
-  assert.deepEqual(seen, rest);
-  assert.deepEqual(await readFile(path), Buffer.concat([first, rest]));
-});
+}
 
 test('a direct handle whose writes are refused (EINVAL) is dropped for buffered writes, losing nothing', async () => {
   const path = join(dir, 'refused');

@@ -77,13 +77,32 @@ const isRefusal = (e: unknown): boolean => {
 export type OnWritten = (bytes: Uint8Array) => void | Promise<void>;
 
 /**
+ * Where a writer's blocks come from instead of the pool: a running MD5's ring (md5-workers.ts
+ * `lend`), so that the hash given each written range by `onWritten` takes it where it lies,
+ * without a copy. A block is lent aligned for direct writes; once its bytes are all written and
+ * given, the next is lent.
+ */
+export interface BlockLender {
+  lend(bytes: number, align: number): Promise<Uint8Array> | undefined;
+  unlend(): void;
+  /** Copies `source` into a lent block at `offset` (the block is shared memory, which V8 fills slowly). */
+  fill(block: Uint8Array, offset: number, source: Uint8Array): void;
+}
+
+/**
  * Writes a body into a file from `start` on. `write` takes chunks and writes whole blocks as they
  * fill; `flush` writes what is held. The caller awaits each call before the next.
  */
 export class BlockWriter {
   readonly #buffered: FileHandle;
   #direct: FileHandle | undefined;
-  #block: Buffer | undefined = takeBlock();
+  /** Taken on first use; from the lender while `#lent`, else from the pool. */
+  #block: Uint8Array | undefined;
+  readonly #lender: BlockLender | undefined;
+  #lent = false;
+  #released = false;
+  /** The bytes before `start` the first block begins with (see the constructor). */
+  #head: Uint8Array | undefined;
   /** File offset of the block's first byte. */
   #base: number;
   /** Bytes in the block. */
@@ -98,12 +117,15 @@ export class BlockWriter {
    * the writes stay direct; without them, a body starting at an unaligned offset is written
    * buffered.
    */
-  constructor(target: { buffered: FileHandle; direct?: FileHandle | undefined }, start: number, onWritten?: OnWritten, head?: Uint8Array) {
+  constructor(
+    target: { buffered: FileHandle; direct?: FileHandle | undefined }, start: number, onWritten?: OnWritten, head?: Uint8Array, lender?: BlockLender,
+  ) {
     this.#buffered = target.buffered;
     this.#onWritten = onWritten;
+    this.#lender = lender;
     const misaligned = start % DIRECT_ALIGN;
     if (misaligned !== 0 && head !== undefined && head.length === misaligned) {
-      this.#use().set(head);
+      this.#head = head;
       this.#fill = this.#kept = misaligned;
       this.#base = start - misaligned;
       this.#direct = target.direct;
@@ -129,11 +151,13 @@ export class BlockWriter {
   }
 
   async write(chunks: readonly Uint8Array[]): Promise<void> {
-    const block = this.#use();
     for (const c of chunks) {
       for (let off = 0; off < c.length; ) {
+        const block = this.#block ?? (await this.#take());
         const n = Math.min(BLOCK_BYTES - this.#fill, c.length - off);
-        block.set(n === c.length ? c : c.subarray(off, off + n), this.#fill);
+        const piece = n === c.length ? c : c.subarray(off, off + n);
+        if (this.#lent) this.#lender?.fill(block, this.#fill, piece);
+        else block.set(piece, this.#fill);
         this.#fill += n;
         off += n;
         if (this.#fill === BLOCK_BYTES) await this.#writeOut(BLOCK_BYTES);
@@ -143,10 +167,11 @@ export class BlockWriter {
 
   /** Puts every byte taken into the file (not fsynced). */
   async flush(): Promise<void> {
-    const block = this.#use();
+    if (this.#released) throw new Error('the writer was released');
     const aligned = this.#fill - (this.#fill % DIRECT_ALIGN);
     if (this.#direct !== undefined && aligned > this.#kept) await this.#writeOut(aligned);
     if (this.#fill > this.#kept) {
+      const block = this.#use();
       await writeFully(this.#buffered, block.subarray(this.#kept, this.#fill), this.#base + this.#kept);
       const from = this.#kept;
       this.#kept = this.#fill;
@@ -154,15 +179,34 @@ export class BlockWriter {
     }
   }
 
-  /** Returns the block to the pool; idempotent. Bytes not flushed are dropped. */
+  /** Returns the block to the pool (or to its lender); idempotent. Bytes not flushed are dropped. */
   release(): void {
-    if (this.#block) giveBack(this.#block);
-    this.#block = undefined;
+    if (this.#block) this.#giveUp();
+    this.#released = true;
   }
 
-  #use(): Buffer {
-    if (!this.#block) throw new Error('the writer was released');
+  #use(): Uint8Array {
+    if (!this.#block) throw new Error(this.#released ? 'the writer was released' : 'the writer has no block');
     return this.#block;
+  }
+
+  /** The block to fill: lent where the lender can, else from the pool; the first starts with `head`. */
+  async #take(): Promise<Uint8Array> {
+    if (this.#released) throw new Error('the writer was released');
+    const lent = this.#lender?.lend(BLOCK_BYTES, DIRECT_ALIGN);
+    const block = lent ? await lent : takeBlock();
+    this.#lent = lent !== undefined;
+    this.#block = block;
+    if (this.#head) block.set(this.#head);
+    this.#head = undefined;
+    return block;
+  }
+
+  #giveUp(): void {
+    if (this.#lent) this.#lender?.unlend();
+    else if (this.#block) giveBack(this.#block as Buffer);
+    this.#block = undefined;
+    this.#lent = false;
   }
 
   /** Writes the block's first `n` bytes (n aligned, or the whole block) and keeps the rest at its start. */
@@ -173,7 +217,15 @@ export class BlockWriter {
     }
     const from = this.#kept;
     await this.#onWritten?.(block.subarray(from, n));
-    block.copyWithin(0, n, this.#fill);
+    if (this.#lent) {
+      // The hash holds the block's bytes up to n where they are: the ones after move to the
+      // start of a new block (a tail under 4 KiB, when a flush wrote the aligned part).
+      const rest = block.subarray(n, this.#fill);
+      this.#giveUp();
+      if (rest.length > 0) (await this.#take()).set(rest);
+    } else {
+      block.copyWithin(0, n, this.#fill);
+    }
     this.#base += n;
     this.#fill -= n;
     this.#kept = 0;

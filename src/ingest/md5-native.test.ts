@@ -54,3 +54,18 @@ test('lanes: offsets past the memory, a wrong argument count or type are refused
   assert.throws(() => lanes(bytes, 0, ...zeros.slice(0, 7), 'x', 1), RangeError);
   assert.equal(bytes.some((b) => b !== 0), false);
 });
+
+test('copy: bytes into shared memory at any offset, from a source at any offset; past the end refused, nothing written', { skip }, () => {
+  const copy = (kernel as NonNullable<typeof kernel>).copy;
+  const target = new Uint8Array(new SharedArrayBuffer(1 << 20));
+  const source = randomBytes(100_001);
+  for (const [offset, from] of [[0, 0], [3, 5], [4096, 1], [999_999 - 100_000, 7]] as const) {
+    const piece = source.subarray(from);
+    copy(target, offset, piece);
+    assert.deepEqual(Buffer.from(target.buffer, offset, piece.length), piece);
+  }
+  const before = Buffer.from(target.slice(target.length - 10));
+  assert.throws(() => copy(target, target.length - 9, source.subarray(0, 10)), RangeError);
+  assert.throws(() => copy(target, 0, new Uint16Array(4) as unknown as Uint8Array), RangeError);
+  assert.deepEqual(Buffer.from(target.slice(target.length - 10)), before);
+});

@@ -13,6 +13,8 @@ export interface NativeLanes {
   lanes: LanesKernel;
   /** The AVX2 kernel, whatever `isa` is (the tests check both). */
   avx2Lanes: LanesKernel;
+  /** `source` into `target` at `offset` by memcpy: V8 fills shared memory a byte at a time from a misaligned source. */
+  copy(target: Uint8Array, offset: number, source: Uint8Array): void;
 }
 
 export type LanesKernel = (memory: Uint8Array, state: number, p0: number, p1: number, p2: number, p3: number, p4: number, p5: number, p6: number, p7: number, n: number) => void;
@@ -34,8 +36,8 @@ export function nativeLanes(): NativeLanes | undefined {
     if (path !== undefined) {
       try {
         const addon = createRequire(import.meta.url)(path) as Partial<NativeLanes>;
-        if (typeof addon.lanes === 'function' && typeof addon.avx2Lanes === 'function' && typeof addon.isa === 'string') {
-          loaded = { path, isa: addon.isa, lanes: addon.lanes, avx2Lanes: addon.avx2Lanes };
+        if (typeof addon.lanes === 'function' && typeof addon.avx2Lanes === 'function' && typeof addon.copy === 'function' && typeof addon.isa === 'string') {
+          loaded = { path, isa: addon.isa, lanes: addon.lanes, avx2Lanes: addon.avx2Lanes, copy: addon.copy };
         }
       } catch {
         // built for another Node or another machine: the WebAssembly kernel it is

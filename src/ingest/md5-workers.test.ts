@@ -203,5 +203,54 @@ describe(`with the ${kernel} lanes`, { skip: kernel === 'native' && !hasNative ?
     }
     for (const h of [blocker, plain, laned]) h.forget();
   });
+
+  test('lent stretches (native only): filled in place and given back piece by piece, the hash takes them without a copy, round the ring and back, waiting for room', async () => {
+    // In the lanes (a URL pull's hash is), beside a neighbour that sends nothing.
+    const neighbour = runningMd5({ lanes: true });
+    const h = runningMd5({ ringBytes: 4 * 1024 * 1024, lanes: true });
+    assert.ok(h.lanes);
+    if (kernel === 'webassembly') {
+      // Without the native copy to fill it, a stretch is not worth lending.
+      assert.equal(h.lend(1024 * 1024, 4096), undefined);
+      h.forget();
+      neighbour.forget();
+      return;
+    }
+    const given: Buffer[] = [];
+    const source = randomBytes(11 * 1024 * 1024);
+    let at = 0;
+    // Eleven 1 MiB stretches through a 4 MiB ring: it goes round almost three times, and lends
+    // must wait for the worker to hash what was given.
+    for (let i = 0; i < 11; i++) {
+      const block = await h.lend(1024 * 1024, 4096);
+      assert.ok(block !== undefined && block.length === 1024 * 1024);
+      assert.equal(block.byteOffset % 4096, 0, 'aligned in memory');
+      block.set(source.subarray(at, at + block.length));
+      // Given in three pieces, the last one short: what is not given is dropped at unlend.
+      const cuts = [0, 100_003, 700_001, i === 10 ? 900_000 : block.length];
+      for (let c = 0; c + 1 < cuts.length; c++) {
+        const piece = block.subarray(cuts[c], cuts[c + 1]);
+        given.push(Buffer.from(piece));
+        await h.update(piece);
+      }
+      h.unlend();
+      at += block.length;
+    }
+    // A copy given after a stretch is taken as any chunk is.
+    const extra = randomBytes(5000);
+    await h.update(extra);
+    given.push(extra);
+    assert.equal(await h.digest(), md5(...given));
+    // Out of order within a stretch: refused.
+    const block = (await h.lend(64 * 1024, 4096)) as Uint8Array;
+    await h.update(block.subarray(4096, 8192));
+    await assert.rejects(h.update(block.subarray(0, 4096)), /out of order/);
+    h.forget();
+    neighbour.forget();
+    // No stretch where the ring is under twice the size asked for.
+    const small = runningMd5({ ringBytes: 1024 * 1024 });
+    assert.equal(small.lend(1024 * 1024, 4096), undefined);
+    small.forget();
+  });
 });
 }

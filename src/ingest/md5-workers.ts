@@ -43,7 +43,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { wasmApi } from '../wasm/assemble.js';
-import { nativeLanes } from './md5-native.js';
+import { type NativeLanes, nativeLanes } from './md5-native.js';
 import { md5ModuleBytes } from './md5-wasm.js';
 
 const WORKER_SOURCE = `
@@ -272,6 +272,20 @@ export interface RunningMd5 {
   reset(): void;
   /** The hash is no longer needed: its ring goes back to the worker. */
   forget(): void;
+  /**
+   * A stretch of `bytes` of the hash's own memory, starting at a multiple of `align` (at most
+   * 4096), for the caller to fill and then give to `update` piece by piece, in order: the hash
+   * takes those bytes where they are, without the copy `update` makes of any other chunk. The
+   * caller must leave a piece unchanged once given, and fills the stretch through `fill`.
+   * Undefined when this hash cannot lend: on the calling thread, without the native helper (V8
+   * alone fills shared memory too slowly for this to pay), or a ring under twice `bytes`. One
+   * stretch at a time.
+   */
+  lend(bytes: number, align: number): Promise<Uint8Array> | undefined;
+  /** The stretch lent last is not used any more; what of it was not given is dropped. */
+  unlend(): void;
+  /** Copies `source` into a lent stretch at `offset`, as fast as a copy into ordinary memory. */
+  fill(block: Uint8Array, offset: number, source: Uint8Array): void;
 }
 
 type Reply =
@@ -454,6 +468,8 @@ class WorkerHash implements RunningMd5 {
   private failure: Error | undefined;
   /** Updates run one after another: a second caller waits for the first. */
   private updating: Promise<void> = Promise.resolve();
+  /** The stretch lent (ring offsets), and the first of its bytes not given yet. */
+  private lent: { end: number; next: number } | undefined;
 
   constructor(private readonly worker: HashWorker) {}
 
@@ -478,8 +494,57 @@ class WorkerHash implements RunningMd5 {
     return run;
   }
 
+  lend(bytes: number, align: number): Promise<Uint8Array> | undefined {
+    // Only where the native copy fills it: V8 would fill shared memory a byte at a time.
+    if (this.worker.nativePath === undefined || nativeLanes() === undefined) return undefined;
+    if (bytes * 2 > this.ring.length || RING_ALIGN % align !== 0) return undefined;
+    const run = this.updating.then(() => this.reserve(bytes, align));
+    this.updating = run.then(() => {}, () => {});
+    return run;
+  }
+
+  unlend(): void {
+    this.lent = undefined;
+  }
+
+  fill(block: Uint8Array, offset: number, source: Uint8Array): void {
+    (nativeLanes() as NativeLanes).copy(block, offset, source);
+  }
+
+  /** The first stretch from writeAt on that starts aligned and fits before the ring's end, once it is free. */
+  private async reserve(bytes: number, align: number): Promise<Uint8Array> {
+    const ringBytes = this.ring.length;
+    for (;;) {
+      if (this.failure) throw this.failure;
+      // The ring starts at a multiple of RING_ALIGN, so an offset aligned in it is aligned in memory.
+      let start = Math.ceil(this.writeAt / align) * align;
+      if (start + bytes > ringBytes) start = 0;
+      const skip = (start - this.writeAt + ringBytes) % ringBytes;
+      if (skip + bytes <= ringBytes - this.queued) {
+        this.lent = { end: start + bytes, next: start };
+        return this.ring.subarray(start, start + bytes);
+      }
+      await this.room();
+    }
+  }
+
   private async put(chunk: Uint8Array): Promise<void> {
     const ringBytes = this.ring.length;
+    const lent = this.lent;
+    if (lent !== undefined && chunk.buffer === this.ring.buffer && chunk.length > 0) {
+      const start = chunk.byteOffset - this.ring.byteOffset;
+      if (start >= lent.next && start + chunk.length <= lent.end) {
+        if (this.failure) throw this.failure;
+        // Bytes already in the ring, in room reserved up to the stretch's end: given as they are.
+        const skip = (start - this.writeAt + ringBytes) % ringBytes;
+        this.worker.post({ type: 'update', id: this.id, start, length: chunk.length, skip });
+        this.queued += skip + chunk.length;
+        this.writeAt = (start + chunk.length) % ringBytes;
+        lent.next = start + chunk.length;
+        return;
+      }
+      if (start >= 0 && start < ringBytes) throw new Error('bytes of the lent stretch given out of order');
+    }
     let at = 0;
     while (at < chunk.length) {
       if (this.failure) throw this.failure;
@@ -532,6 +597,7 @@ class WorkerHash implements RunningMd5 {
 
   forget(): void {
     if (this.failure) return;
+    this.lent = undefined;
     this.fail(new Error('the MD5 was forgotten'));
     // Nothing more is copied into the ring: an update waiting for room has just been failed, and
     // one between copies stops at its next (put checks for a failure first).
@@ -590,6 +656,16 @@ class CallerHash implements RunningMd5 {
 
   forget(): void {
     this.forgotten = true;
+  }
+
+  lend(): undefined {
+    return undefined;
+  }
+
+  unlend(): void {}
+
+  fill(): void {
+    throw new Error('a hash on the calling thread lends no blocks');
   }
 }
 

@@ -1,7 +1,8 @@
 // The local staging file of one download, and the MD5 of exactly the bytes it holds. Bytes are
 // gathered into 1 MiB blocks and written past the page cache where the filesystem allows it
 // (block-writer.ts); the hash takes a block only once it is in the file, so the hash and the file
-// can never disagree, whatever fails in between. A worker killed with SIGKILL loses the block it
+// can never disagree, whatever fails in between. The blocks are lent by the hash from its ring
+// (md5-workers.ts `lend`), so it takes each one where it was written, without a copy. A worker killed with SIGKILL loses the block it
 // held (at most 1 MiB, fetched again with Range). A resumed file is re-hashed first, after
 // cutting it back to the bytes the caller vouches for. The hash runs on a worker thread
 // (md5-workers.ts), beside the main thread, which receives and writes.
@@ -67,7 +68,7 @@ export async function openStagingFile(path: string, trustedBytes: number, signal
       const { bytesRead } = await handle.read(head, 0, misaligned, offset - misaligned);
       if (bytesRead !== misaligned) throw new Error(`read ${bytesRead} of the ${misaligned} bytes before ${offset}`);
     }
-    return new BlockWriter({ buffered: handle, direct }, offset, (written) => hash.update(written), head);
+    return new BlockWriter({ buffered: handle, direct }, offset, (written) => hash.update(written), head, hash);
   };
   let writer: BlockWriter;
   try {
@@ -97,7 +98,7 @@ export async function openStagingFile(path: string, trustedBytes: number, signal
     writer.release();
     await handle.truncate(written).catch(() => {});
     // Without the block's head (the file could not be read), the writes go on buffered.
-    writer = await writerAt(written).catch(() => new BlockWriter({ buffered: handle }, written, (b) => hash.update(b)));
+    writer = await writerAt(written).catch(() => new BlockWriter({ buffered: handle }, written, (b) => hash.update(b), undefined, hash));
     throw ioError(path, what, err);
   };
   const appendNow = async (chunks: readonly Buffer[]): Promise<void> => {
