@@ -9,7 +9,9 @@
 //
 // O_DIRECT wants the memory, the file offset and the length aligned to the device's block. The
 // body's chunks are copied into a 1 MiB block taken from a pool of WebAssembly memories (their
-// base is page-aligned, unlike a Buffer's), and each full block goes out in one aligned write; the
+// base is page-aligned, unlike a Buffer's), or lent by the caller (BlockLender: a URL pull's MD5
+// ring, which then hashes the written bytes where they lie instead of copying them again), and
+// each full block goes out in one aligned write; the
 // last part of the body that does not fill an aligned length goes through an ordinary buffered
 // handle, and so does everything when the file cannot be opened direct (tmpfs on older kernels,
 // some network filesystems) or the first direct write is refused, or the body starts at an
