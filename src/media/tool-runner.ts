@@ -11,6 +11,14 @@
 // SIGKILL) the runner kills every tool it started and exits. When the runner itself dies, every
 // run in flight is answered `spawn-failed` and the next run starts a new one.
 //
+// A request that names the zygote library (tool-zygote.ts) is not started as a process of its
+// own: the runner keeps the tool's zygote (native/tool-zygote.c; one per tool, environment and
+// installed build), asks it for each run over its stdin and stdout, and relays what the run
+// writes and how it ends to the same code as a process's. A zygote that never says it is ready is
+// given up for good and its runs start as processes; one whose run crashed, which has served
+// ZYGOTE_MAX_RUNS or is older than ZYGOTE_MAX_AGE_MS, or whose tool changed on disk, is retired:
+// it takes no more runs, and exits when those it has have ended.
+//
 // Its code is evaluated from the string below so that it works the same from the sources and
 // from the esbuild bundle.
 import { type ChildProcess, spawn } from 'node:child_process';
