@@ -22,6 +22,7 @@
 // once the running ones have ended; when the runner dies the zygote is killed (PR_SET_PDEATHSIG),
 // and so is every run (the same, with the zygote as parent).
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -281,8 +282,25 @@ static int busy(void) {
   return 0;
 }
 
+// Threads a library's initialiser started would not exist in a forked run, which could then wait
+// on them for ever: such a tool is not made a zygote (it exits before saying it is ready, and the
+// runner starts its runs as processes).
+static int threads(void) {
+  DIR *dir = opendir("/proc/self/task");
+  if (dir == NULL) return -1;
+  int n = 0;
+  for (struct dirent *e = readdir(dir); e != NULL; e = readdir(dir)) if (e->d_name[0] != '.') n++;
+  closedir(dir);
+  return n;
+}
+
 static int serve(int argc, char **argv, char **envp) {
   (void)envp;
+  if (threads() != 1) {
+    static const char message[] = "tool-zygote: the tool runs more than one thread before main(); not a zygote\n";
+    (void)!write(2, message, sizeof message - 1);
+    _exit(75);
+  }
   if (argc > 0) {
     cmdline_at = argv[0];
     cmdline_len = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) + 1 - argv[0]);

@@ -31,8 +31,12 @@ const TOOL_SOURCE = `
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <pthread.h>
+static void *idle(void *arg) { (void)arg; for (;;) pause(); return NULL; }
 __attribute__((constructor)) static void noisy(void) {
   if (getenv("TOOL_NOISY")) { printf("hello from an initialiser\\n"); fflush(stdout); }
+  pthread_t t;
+  if (getenv("TOOL_THREAD")) pthread_create(&t, NULL, idle, NULL);
 }
 int main(int argc, char **argv) {
   uint64_t canary = 0;
@@ -53,7 +57,7 @@ function buildTool(): { dir: string; tool: string } {
   const dir = mkdtempSync(join(tmpdir(), 'openvod-zygote-'));
   writeFileSync(join(dir, 'tool.c'), TOOL_SOURCE);
   const tool = join(dir, 'tool');
-  execFileSync('cc', ['-O1', '-fstack-protector-all', '-o', tool, join(dir, 'tool.c')]);
+  execFileSync('cc', ['-O1', '-fstack-protector-all', '-pthread', '-o', tool, join(dir, 'tool.c')]);
   return { dir, tool };
 }
 
@@ -176,6 +180,21 @@ test('a tool that writes to stdout before main(): its zygote is given up, the ru
   }
 });
 
+test('a tool whose initialisers start a thread is not made a zygote (a forked run would lack it): its runs start as processes', { skip }, async () => {
+  const { dir, tool } = buildTool();
+  const heard = listen();
+  try {
+    const reply = exited(await toolRunner().run({ path: tool, args: ['y'], env: { TOOL_THREAD: '1' }, timeoutMs: 10_000, maxStdoutBytes: 1 << 20, zygote: library }).reply);
+    assert.equal(reply.via, 'process');
+    assert.match(reply.stdout, /\narg y\n$/);
+    assert.equal(heard.events[0]?.event, 'zygote-refused', JSON.stringify(heard.events));
+    assert.match(heard.events[0]?.reason ?? '', /more than one thread/);
+  } finally {
+    heard.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('ffprobe through its zygote answers exactly what a fresh ffprobe does', { skip: skip || (zygoteLibrary(mediaTools().ffprobePath) === undefined && useToolZygotes() === undefined ? 'no zygote here' : false) }, async () => {
   const { ffprobePath } = mediaTools();
   const dir = mkdtempSync(join(tmpdir(), 'openvod-zygote-'));
@@ -186,7 +205,10 @@ test('ffprobe through its zygote answers exactly what a fresh ffprobe does', { s
     const plain = await runTool(ffprobePath, args);
     useToolZygotes(true);
     if (zygoteLibrary(ffprobePath) === undefined) return; // a static ffprobe: nothing to compare
+    const heard = listen();
     const forked = await runTool(ffprobePath, args);
+    heard.stop();
+    assert.ok(heard.events.some((e) => e.event === 'zygote' && e.path === ffprobePath), `ffprobe became a zygote: ${JSON.stringify(heard.events)}`);
     assert.equal(forked.kind, 'exited');
     assert.ok(plain.kind === 'exited' && forked.kind === 'exited');
     assert.equal(forked.stdout, plain.stdout);
