@@ -14,13 +14,15 @@
 // Protocol, on the zygote's stdin (requests) and stdout (replies); integers are little-endian u32:
 //   from the runner   'R' id argc (len bytes)×argc   run the tool with these arguments (argv[0] first)
 //                     'K' id                          SIGKILL that run
+//                     'Q'                             take no more runs; exit once none is left
 //   from the zygote   'H' pid                         ready (once, first)
 //                     'O' id stream len bytes         output of a run (stream 1 stdout, 2 stderr)
 //                     'X' id status                   the run ended (wait status), all its output sent
 //                     'F' id errno                    the fork failed
-// A run's stdin is /dev/null. When the runner closes stdin the zygote takes no more runs and exits
-// once the running ones have ended; when the runner dies the zygote is killed (PR_SET_PDEATHSIG),
-// and so is every run (the same, with the zygote as parent).
+// A run's stdin is /dev/null. After 'Q' (a retired zygote) it still takes 'K' for the runs it has;
+// when the runner closes stdin it takes nothing more, and either way it exits once its runs have
+// ended; when the runner dies the zygote is killed (PR_SET_PDEATHSIG), and so is every run (the
+// same, with the zygote as parent).
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <dlfcn.h>
@@ -62,6 +64,7 @@ static size_t cmdline_len;
 static int sigchld_pipe[2];
 static unsigned char inbuf[MAX_REQUEST];
 static size_t inlen;
+static int accepting = 1;
 
 static void die(void) { _exit(70); }
 
@@ -205,6 +208,11 @@ static int take_requests(void) {
       at += 5;
       continue;
     }
+    if (type == 'Q') {
+      accepting = 0;
+      at += 1;
+      continue;
+    }
     if (type != 'R') return 0;
     if (left < 9) break;
     uint32_t argc = u32_at(inbuf + at + 5);
@@ -236,7 +244,8 @@ static int take_requests(void) {
       q += 4 + len;
     }
     argv[argc] = NULL;
-    start_run(u32_at(inbuf + at + 1), (int)argc, argv);
+    if (accepting) start_run(u32_at(inbuf + at + 1), (int)argc, argv);
+    else reply('F', u32_at(inbuf + at + 1), ESHUTDOWN, NULL, 0, 0);
     at = p;
   }
   memmove(inbuf, inbuf + at, inlen - at);
@@ -316,7 +325,7 @@ static int serve(int argc, char **argv, char **envp) {
   set_cloexec(0), set_cloexec(1);
   reply('H', (uint32_t)getpid(), 0, NULL, 0, 0);
   int open_input = 1;
-  while (open_input || busy()) {
+  while ((open_input && accepting) || busy()) {
     struct pollfd fds[2 + 2 * MAX_RUNS];
     struct run *owner[2 + 2 * MAX_RUNS];
     nfds_t n = 0;

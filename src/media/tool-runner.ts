@@ -252,8 +252,8 @@ function startZygote(key, m) {
       if (retired) return;
       retired = true;
       note({ event: 'zygote-retired', path: m.path, pid, why });
-      // It takes no more runs and exits once those it has have ended.
-      child.stdin.end();
+      // It takes no more runs and exits once those it has have ended; it still takes their kills.
+      send(Buffer.from('Q'));
     },
   };
   return zygote;

@@ -76,10 +76,20 @@ function listen(): { events: ZygoteEvent[]; stop(): void } {
   return { events, stop: () => (toolRunner().onZygoteEvent = undefined) };
 }
 
-test('runs forked from the zygote: arguments, stdout, stderr and exit code as from a process; each run its own pid and stack canary', { skip }, async () => {
+/** Runs `fn` with the test tool freshly built and the zygote events heard meanwhile; cleans up after. */
+async function withTool(fn: (tool: string, events: ZygoteEvent[], dir: string) => Promise<void>): Promise<void> {
   const { dir, tool } = buildTool();
   const heard = listen();
   try {
+    await fn(tool, heard.events, dir);
+  } finally {
+    heard.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('runs forked from the zygote: arguments, stdout, stderr and exit code as from a process; each run its own pid and stack canary', { skip }, () =>
+  withTool(async (tool, events) => {
     const a = exited(await run(tool, ['one', 'two words']));
     const b = exited(await run(tool, ['fail']));
     assert.equal(a.via, 'zygote');
@@ -95,105 +105,73 @@ test('runs forked from the zygote: arguments, stdout, stderr and exit code as fr
       assert.notEqual(canary(a.stdout), canary(b.stdout), 'a fresh canary per run');
       assert.match(canary(a.stdout), /00$/, 'low byte zero, as glibc keeps it');
     }
-    assert.deepEqual(heard.events.map((e) => e.event), ['zygote'], 'one zygote served both');
+    assert.deepEqual(events.map((e) => e.event), ['zygote'], 'one zygote served both');
     // The same run as a process of its own answers the same (but for pid and canary).
     const plain = exited(await run(tool, ['one', 'two words'], null));
     assert.equal(plain.via, 'process');
     assert.equal(plain.stdout.replace(/^.*\n/, ''), a.stdout.replace(/^.*\n/, ''));
-  } finally {
-    heard.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('a run that crashes retires its zygote: the next run comes from a new one (a new address layout and canary)', { skip }, async () => {
-  const { dir, tool } = buildTool();
-  const heard = listen();
-  try {
+test('a run that crashes retires its zygote: the next run comes from a new one (a new address layout and canary)', { skip }, () =>
+  withTool(async (tool, events) => {
     exited(await run(tool, []));
     const crashed = exited(await run(tool, ['crash']));
     assert.equal(crashed.exitSignal, 'SIGSEGV');
     assert.equal(crashed.exitCode, null);
     exited(await run(tool, []));
-    const zygotes = heard.events.filter((e) => e.event === 'zygote');
-    assert.equal(zygotes.length, 2, JSON.stringify(heard.events));
+    const zygotes = events.filter((e) => e.event === 'zygote');
+    assert.equal(zygotes.length, 2, JSON.stringify(events));
     assert.notEqual(zygotes[0]?.pid, zygotes[1]?.pid);
-    assert.ok(heard.events.some((e) => e.event === 'zygote-retired' && /SIGSEGV/.test(e.why ?? '')));
-  } finally {
-    heard.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+    assert.ok(events.some((e) => e.event === 'zygote-retired' && /SIGSEGV/.test(e.why ?? '')));
+  }));
 
-test('a new build of the tool (its file changed) gets a new zygote; the old one finishes its runs first', { skip }, async () => {
-  const { dir, tool } = buildTool();
-  const heard = listen();
-  try {
-    const sleeping = run(tool, ['sleep']);
+test('a new build of the tool (its file changed) gets a new zygote; the old one finishes its runs first, and can still kill them', { skip }, () =>
+  withTool(async (tool, events) => {
+    const sleeping = toolRunner().run({ path: tool, args: ['sleep'], env: undefined, timeoutMs: 10_000, maxStdoutBytes: 1 << 20, zygote: library });
     await new Promise((r) => setTimeout(r, 200));
     const later = new Date(Date.now() + 5000);
     utimesSync(tool, later, later);
     exited(await run(tool, []));
-    assert.equal(heard.events.filter((e) => e.event === 'zygote').length, 2, JSON.stringify(heard.events));
-    assert.ok(heard.events.some((e) => e.event === 'zygote-retired' && /changed/.test(e.why ?? '')));
-    // The old zygote's run was not cut short by its retirement; stop it.
-    const handle = toolRunner().run({ path: tool, args: ['sleep'], env: undefined, timeoutMs: 300, maxStdoutBytes: 1 << 20, zygote: library });
-    assert.equal((await handle.reply).kind, 'timeout');
-    const pending = await Promise.race([sleeping, new Promise((r) => setTimeout(() => r('still running'), 300))]);
+    assert.equal(events.filter((e) => e.event === 'zygote').length, 2, JSON.stringify(events));
+    assert.ok(events.some((e) => e.event === 'zygote-retired' && /changed/.test(e.why ?? '')));
+    // The old zygote's run was not cut short by its retirement: it still runs until stopped.
+    const pending = await Promise.race([sleeping.reply, new Promise((r) => setTimeout(() => r('still running'), 300))]);
     assert.equal(pending, 'still running');
-  } finally {
-    heard.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+    // And its kill still reaches it: a retired zygote takes kills for the runs it has.
+    sleeping.abort();
+    const stopped = await sleeping.reply;
+    assert.ok(stopped.kind === 'aborted' && stopped.exitSignal === 'SIGKILL' && stopped.via === 'zygote', JSON.stringify(stopped));
+  }));
 
-test('a zygote that never becomes ready (its library cannot be preloaded): the runs start as processes', { skip }, async () => {
-  const { dir, tool } = buildTool();
-  const heard = listen();
-  try {
+test('a zygote that never becomes ready (its library cannot be preloaded): the runs start as processes', { skip }, () =>
+  withTool(async (tool, events, dir) => {
     const missing = join(dir, 'no-such-zygote.so');
     const first = exited(await run(tool, ['x'], missing));
     assert.equal(first.via, 'process');
     assert.match(first.stdout, /\narg x\n$/);
-    assert.equal(heard.events[0]?.event, 'zygote-refused', JSON.stringify(heard.events));
+    assert.equal(events[0]?.event, 'zygote-refused', JSON.stringify(events));
     // Not tried again for this tool.
     assert.equal(exited(await run(tool, ['y'], missing)).via, 'process');
-    assert.equal(heard.events.length, 1);
-  } finally {
-    heard.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+    assert.equal(events.length, 1);
+  }));
 
-test('a tool that writes to stdout before main(): its zygote is given up, the runs start as processes', { skip }, async () => {
-  const { dir, tool } = buildTool();
-  const heard = listen();
-  try {
+test('a tool that writes to stdout before main(): its zygote is given up, the runs start as processes', { skip }, () =>
+  withTool(async (tool, events) => {
     const reply = exited(await toolRunner().run({ path: tool, args: ['x'], env: { TOOL_NOISY: '1' }, timeoutMs: 10_000, maxStdoutBytes: 1 << 20, zygote: library }).reply);
     assert.equal(reply.via, 'process');
     assert.match(reply.stdout, /^hello from an initialiser\ncanary/);
-    assert.equal(heard.events[0]?.event, 'zygote-refused', JSON.stringify(heard.events));
-    assert.match(heard.events[0]?.reason ?? '', /unexpected output/);
-  } finally {
-    heard.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+    assert.equal(events[0]?.event, 'zygote-refused', JSON.stringify(events));
+    assert.match(events[0]?.reason ?? '', /unexpected output/);
+  }));
 
-test('a tool whose initialisers start a thread is not made a zygote (a forked run would lack it): its runs start as processes', { skip }, async () => {
-  const { dir, tool } = buildTool();
-  const heard = listen();
-  try {
+test('a tool whose initialisers start a thread is not made a zygote (a forked run would lack it): its runs start as processes', { skip }, () =>
+  withTool(async (tool, events) => {
     const reply = exited(await toolRunner().run({ path: tool, args: ['y'], env: { TOOL_THREAD: '1' }, timeoutMs: 10_000, maxStdoutBytes: 1 << 20, zygote: library }).reply);
     assert.equal(reply.via, 'process');
     assert.match(reply.stdout, /\narg y\n$/);
-    assert.equal(heard.events[0]?.event, 'zygote-refused', JSON.stringify(heard.events));
-    assert.match(heard.events[0]?.reason ?? '', /more than one thread/);
-  } finally {
-    heard.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+    assert.equal(events[0]?.event, 'zygote-refused', JSON.stringify(events));
+    assert.match(events[0]?.reason ?? '', /more than one thread/);
+  }));
 
 test('ffprobe through its zygote answers exactly what a fresh ffprobe does', { skip: skip || (zygoteLibrary(mediaTools().ffprobePath) === undefined && useToolZygotes() === undefined ? 'no zygote here' : false) }, async () => {
   const { ffprobePath } = mediaTools();
