@@ -219,18 +219,19 @@ export class BlockWriter {
     }
     const from = this.#kept;
     await this.#onWritten?.(block.subarray(from, n));
-    if (this.#lent) {
-      // The hash holds the block's bytes up to n where they are: the ones after move to the
-      // start of a new block (a tail under 4 KiB, when a flush wrote the aligned part).
-      const rest = block.subarray(n, this.#fill);
-      this.#giveUp();
-      if (rest.length > 0) (await this.#take()).set(rest);
-    } else {
-      block.copyWithin(0, n, this.#fill);
-    }
+    const rest = block.subarray(n, this.#fill);
     this.#base += n;
     this.#fill -= n;
     this.#kept = 0;
+    if (this.#lent) {
+      // The hash holds the block's bytes up to n where they are: the ones after move to the
+      // start of a new block (a tail under 4 KiB, when a flush wrote the aligned part). Should no
+      // block come, `written` is still true and what is lost is only that tail, not yet in the file.
+      this.#giveUp();
+      if (rest.length > 0) (await this.#take()).set(rest);
+    } else {
+      block.copyWithin(0, n, n + this.#fill);
+    }
   }
 
   /** Writes `bytes` at the block's offset direct; false when there is no direct handle (any more). */
