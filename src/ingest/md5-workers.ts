@@ -470,6 +470,8 @@ class WorkerHash implements RunningMd5 {
   private updating: Promise<void> = Promise.resolve();
   /** The stretch lent (ring offsets), and the first of its bytes not given yet. */
   private lent: { end: number; next: number } | undefined;
+  /** The native copy that fills lent stretches, taken when the first is lent. */
+  private copy: NativeLanes['copy'] | undefined;
 
   constructor(private readonly worker: HashWorker) {}
 
@@ -496,8 +498,10 @@ class WorkerHash implements RunningMd5 {
 
   lend(bytes: number, align: number): Promise<Uint8Array> | undefined {
     // Only where the native copy fills it: V8 would fill shared memory a byte at a time.
-    if (this.worker.nativePath === undefined || nativeLanes() === undefined) return undefined;
+    const native = this.worker.nativePath === undefined ? undefined : nativeLanes();
+    if (native === undefined) return undefined;
     if (bytes * 2 > this.ring.length || RING_ALIGN % align !== 0) return undefined;
+    this.copy = native.copy;
     const run = this.updating.then(() => this.reserve(bytes, align));
     this.updating = run.then(() => {}, () => {});
     return run;
@@ -508,7 +512,8 @@ class WorkerHash implements RunningMd5 {
   }
 
   fill(block: Uint8Array, offset: number, source: Uint8Array): void {
-    (nativeLanes() as NativeLanes).copy(block, offset, source);
+    if (this.copy === undefined) throw new Error('nothing was lent');
+    this.copy(block, offset, source);
   }
 
   /** The first stretch from writeAt on that starts aligned and fits before the ring's end, once it is free. */
