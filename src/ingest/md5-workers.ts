@@ -33,9 +33,8 @@
 // the eight lanes cost so little a stream that the first download's 100 MiB through OpenSSL,
 // while seven others ran in the lanes, cost more than their 700 MiB did (bench:ingest, 20 × 100
 // MiB: the CPU of the server's threads other than the main one 2.0 → 1.6 s, with the waiting
-// below, in two alternating pairs). The blocks that carry a
-// stream across the ring's end, and the final padding, go through the WebAssembly kernel's
-// one-stream form.
+// below, in two alternating pairs). The blocks that carry a stream across the ring's end, and the
+// final padding, go through the WebAssembly kernel's one-stream form.
 //
 // The worker's code is evaluated from the string below so that it works the same from the sources
 // and from the esbuild bundle.
@@ -415,7 +414,9 @@ class HashWorker {
     hash.slot = room.slot;
     if (this.failure) hash.fail(this.failure);
     else {
-      hash.lanes = lanes && (this.load > 0 || this.nativePath !== undefined) && md5Module() !== null ? (this.nativePath ? 'native' : 'webassembly') : false;
+      const kernel: LaneKernel = this.nativePath !== undefined ? 'native' : 'webassembly';
+      const inLanes = lanes && md5Module() !== null && (kernel === 'native' || this.load > 0);
+      hash.lanes = inLanes ? kernel : false;
       this.worker.postMessage({ type: 'open', id: hash.id, slot: room.slot, ring: room.at, ringBytes, openssl: !hash.lanes });
       this.hashes.set(hash.id, hash);
     }
@@ -697,8 +698,9 @@ export function runningMd5(options: { ringBytes?: number; lanes?: boolean } = {}
 
 /**
  * The least busy live worker, a new one while the pool is not full. Workers whose kernel is not
- * the one chosen now (the native switch was turned since they started) take no new hashes, and go
- * once idle.
+ * the one chosen now (the native switch was turned since they started: the server sets it once,
+ * before any hash; the tests turn it) take no new hashes; an idle one is terminated, a busy one
+ * keeps serving the hashes it has.
  */
 function pickWorker(): HashWorker {
   const nativePath = nativeLanes()?.path;
