@@ -151,9 +151,11 @@ test('SQLite: a nonce file with string keys is upgraded in place; its live nonce
     raw.exec(`CREATE TABLE signature_nonces (access_key_id TEXT NOT NULL, nonce TEXT NOT NULL, expires_at_ms INTEGER NOT NULL,
       CONSTRAINT signature_nonces_pk PRIMARY KEY (access_key_id, nonce)) WITHOUT ROWID`);
     const insert = raw.prepare('INSERT INTO signature_nonces VALUES (?, ?, ?)');
-    // More rows than one page of the copy, so that the paging is exercised.
-    for (let i = 0; i < 10_050; i++) insert.run('k7', `live-${i}`, now + TTL);
-    insert.run('k7', 'expired', now - 1);
+    // More rows than one page of the copy, so that the paging is exercised (one commit: not 10,051 fsyncs).
+    raw.transaction(() => {
+      for (let i = 0; i < 10_050; i++) insert.run('k7', `live-${i}`, now + TTL);
+      insert.run('k7', 'expired', now - 1);
+    })();
     raw.close();
     const upgraded = openStore({ databaseUrl: undefined, dataDir: dir });
     try {
@@ -166,9 +168,86 @@ test('SQLite: a nonce file with string keys is upgraded in place; its live nonce
     const after = new Database(join(dir, NONCE_FILE), { readonly: true });
     assert.equal(after.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE name = 'signature_nonces'`).pluck().get(), 0);
     // The converted rows are keyed by nonceKey.
-    assert.equal(after.prepare('SELECT count(*) FROM nonce_keys WHERE key = ?').safeIntegers(true).pluck().get(nonceKey('k7', 'live-5')), 1n);
+    assert.equal(after.prepare('SELECT count(*) FROM nonce_log WHERE key = ?').safeIntegers(true).pluck().get(nonceKey('k7', 'live-5')), 1n);
     after.close();
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SQLite: a nonce file with one row per key (nonce_keys) is upgraded to the log; its live nonces stay used', { skip: testDialect !== 'sqlite' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'openvod-nonce-'));
+  try {
+    const now = Date.now();
+    const raw = new Database(join(dir, NONCE_FILE));
+    raw.exec('CREATE TABLE nonce_keys (key INTEGER PRIMARY KEY, expires_at_ms INTEGER NOT NULL); CREATE INDEX nonce_keys_expiry ON nonce_keys (expires_at_ms)');
+    const insert = raw.prepare('INSERT INTO nonce_keys VALUES (?, ?)');
+    raw.transaction(() => {
+      for (let i = 0; i < 500; i++) insert.run(nonceKey('k9', `live-${i}`), now + TTL);
+      insert.run(nonceKey('k9', 'expired'), now - 1);
+    })();
+    raw.close();
+    const upgraded = openStore({ databaseUrl: undefined, dataDir: dir });
+    try {
+      const claims = [0, 250, 499].map((i) => ({ accessKeyId: 'k9', nonce: `live-${i}` }));
+      assert.deepEqual(await upgraded.nonces.record(claims, now, TTL), ['used', 'used', 'used']);
+      assert.deepEqual(await upgraded.nonces.record([{ accessKeyId: 'k9', nonce: 'expired' }, { accessKeyId: 'k9', nonce: 'live-500' }], now, TTL), ['fresh', 'fresh']);
+    } finally {
+      await upgraded.close();
+    }
+    const after = new Database(join(dir, NONCE_FILE), { readonly: true });
+    assert.equal(after.prepare(`SELECT count(*) FROM sqlite_master WHERE name = 'nonce_keys'`).pluck().get(), 0);
+    assert.equal(after.prepare('SELECT count(*) FROM nonce_log').pluck().get(), 502); // 500 live, then the two fresh claims
+    after.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SQLite: each process answers from its own index of the log, and reads what others appended before it answers', { skip: testDialect !== 'sqlite' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'openvod-nonce-'));
+  const a = openStore({ databaseUrl: undefined, dataDir: dir });
+  const b = openStore({ databaseUrl: undefined, dataDir: dir });
+  try {
+    const now = Date.now();
+    const claim = (nonce: string) => [{ accessKeyId: 'k11', nonce }];
+    // Alternating writers: each nonce is refused by the other store at once, then by its own.
+    for (let i = 0; i < 50; i++) {
+      const [first, second] = i % 2 === 0 ? [a, b] : [b, a];
+      assert.deepEqual(await first.nonces.record(claim(`n${i}`), now, TTL), ['fresh']);
+      assert.deepEqual(await second.nonces.record(claim(`n${i}`), now, TTL), ['used']);
+      assert.deepEqual(await first.nonces.record(claim(`n${i}`), now, TTL), ['used']);
+    }
+    // A row renewed by one store after it expired is held by the other until the new expiry.
+    assert.deepEqual(await a.nonces.record(claim('renewed'), now, 1000), ['fresh']);
+    assert.deepEqual(await b.nonces.record(claim('renewed'), now + 2000, 1000), ['fresh']);
+    assert.deepEqual(await a.nonces.record(claim('renewed'), now + 2500, 1000), ['used']);
+    // A store opened later reads every live row at start.
+    const c = openStore({ databaseUrl: undefined, dataDir: dir });
+    try {
+      assert.deepEqual(await c.nonces.record([...claim('n0'), ...claim('n49'), ...claim('new')], now, TTL), ['used', 'used', 'fresh']);
+    } finally {
+      await c.close();
+    }
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SQLite: a purge keeps the newest row, so a process that saw it never misses the rows appended after', { skip: testDialect !== 'sqlite' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'openvod-nonce-'));
+  const a = openStore({ databaseUrl: undefined, dataDir: dir });
+  const b = openStore({ databaseUrl: undefined, dataDir: dir });
+  try {
+    const now = Date.now();
+    await a.nonces.record([{ accessKeyId: 'k12', nonce: 'x' }, { accessKeyId: 'k12', nonce: 'y' }], now, 1000);
+    assert.deepEqual(await b.nonces.record([{ accessKeyId: 'k12', nonce: 'x' }], now, 1000), ['used']); // b has seen both rows
+    assert.equal(await a.nonces.purgeExpired(now + 5000), 1); // every row expired; the newest stays
+    assert.deepEqual(await a.nonces.record([{ accessKeyId: 'k12', nonce: 'z' }], now + 5000, TTL), ['fresh']);
+    assert.deepEqual(await b.nonces.record([{ accessKeyId: 'k12', nonce: 'z' }], now + 5000, TTL), ['used']);
+  } finally {
+    await Promise.all([a.close(), b.close()]);
     rmSync(dir, { recursive: true, force: true });
   }
 });
