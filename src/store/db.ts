@@ -78,6 +78,9 @@ export function openStore(options: StoreOptions): Store {
     throw err;
   }
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
+  const reader = new SqliteDatabase(file, { readonly: true });
+  reader.pragma('busy_timeout = 10000');
+  readers.set(db, withStatementCache(reader));
   return {
     db,
     dialect: 'sqlite',
@@ -86,9 +89,13 @@ export function openStore(options: StoreOptions): Store {
       if (closed) return;
       closed = true;
       await Promise.all([db.destroy(), nonces.close()]);
+      reader.close();
     },
   };
 }
+
+/** Each SQLite store's read-only connection, by its Kysely handle (see preparedQuery). */
+const readers = new WeakMap<Kysely<Database>, KyselySqliteDatabase>();
 
 /**
  * SQLite transactions begin `IMMEDIATE`: the write lock is taken at BEGIN, where SQLite waits for
@@ -269,6 +276,11 @@ const NAMEABLE = /^\s*(select|insert|update|delete|with)\b/i;
  *
  *   const findVideoQuery = preparedQuery((db, videoId: string) => selectVideo(db).where('video_id', '=', videoId));
  *   const [row] = await findVideoQuery(db, videoId);
+ *
+ * On SQLite, a read given the store's own handle (not a transaction) runs at once on a read-only
+ * connection of its own, outside Kysely: it sees what is committed, as it would after waiting
+ * for the one connection Kysely shares (which a transaction holds across its awaits), and
+ * costs the statement alone (GetVideoInfo's read: 8.6 → N µs, measured alone).
  */
 export function preparedQuery<A extends readonly unknown[], R>(
   build: (db: Kysely<Database>, ...args: A) => Compilable<R>,
@@ -291,6 +303,8 @@ export function preparedQuery<A extends readonly unknown[], R>(
       compiled.set(db, prepared);
     }
     const parameters = prepared.slots.map((s) => ('arg' in s ? args[s.arg] : s.value));
+    const direct = readers.get(db)?.prepare(prepared.sql);
+    if (direct?.reader) return direct.all(parameters) as R[];
     return (await db.executeQuery(CompiledQuery.raw(prepared.sql, parameters) as CompiledQuery<R>)).rows;
   };
 }
