@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendAuthKey, signTypeA, typeATimestamp, verifyTypeA } from './url-signing.js';
+import { appendAuthKey, signTypeA, signTypeAUntil, typeATimestamp, verifyTypeA } from './url-signing.js';
 
 // §10 reference vector: md5("/video/standard/1K.html-1444435200-0-0-aliyuncdnexp1234").
 const KEY = 'aliyuncdnexp1234';
@@ -24,6 +24,17 @@ test('ts = expiresAt − TTL: the URL dies exactly at expiresAt for any requeste
     assert.equal(verifyTypeA({ path: PATH, authKey, key: KEY, ttlS, nowS: expiresAtS }), 'ok');
     assert.equal(verifyTypeA({ path: PATH, authKey, key: KEY, ttlS, nowS: expiresAtS + 1 }), 'expired');
   }
+});
+
+test('signTypeAUntil signs as signTypeA does with rand and uid 0, and refuses what it refuses', () => {
+  for (const [expiresAtS, ttlS] of [[1444437000, 1800], [1_700_000_060, 60], [1_700_086_400, 1800]] as const) {
+    assert.equal(signTypeAUntil(PATH, expiresAtS, ttlS, KEY), signTypeA({ path: PATH, key: KEY, expiresAtS, ttlS }));
+  }
+  assert.equal(signTypeAUntil(PATH, 1444437000, 1800, KEY), VECTOR);
+  assert.throws(() => signTypeAUntil('video/1.mp4', 1, 0, KEY), RangeError);
+  assert.throws(() => signTypeAUntil('/v.mp4?x=1', 1, 0, KEY), RangeError);
+  assert.throws(() => signTypeAUntil(PATH, 1.5, 0, KEY), RangeError);
+  assert.throws(() => signTypeAUntil(PATH, 10, 60, KEY), RangeError);
 });
 
 test('verifyTypeA: missing, malformed, tampered path, wrong key, secondary key', () => {

@@ -73,6 +73,18 @@ export function signTypeA(input: SignTypeAInput): string {
 }
 
 /**
+ * signTypeA for a URL that must stop working at `expiresAtS`, with rand and uid `0` (every URL
+ * OpenVOD signs), without the checks of input that only a caller's own rand or uid needs: the
+ * hot path of every answer that carries a media URL. Throws RangeError on an unusable path or time.
+ */
+export function signTypeAUntil(path: string, expiresAtS: number, ttlS: number, key: string): string {
+  const ts = expiresAtS - ttlS;
+  if (path.charCodeAt(0) !== 0x2f || path.includes('?')) throw new RangeError(`Type-A path must start with / and carry no query: ${path}`);
+  if (!Number.isSafeInteger(ts) || ts < 0) throw new RangeError(`Type-A timestamp must be whole non-negative seconds: ${ts}`);
+  return `${ts}-0-0-${md5Hex(hashInput(path, ts, '0', '0', key))}`;
+}
+
+/**
  * Signs an absolute (or `/`-rooted) URL and appends `auth_key` — "&auth_key= if a query exists".
  * The URL is returned as WHATWG-serialised (non-ASCII and spaces percent-encoded, dot segments
  * resolved), so the path we hash is byte for byte the path a client will request.

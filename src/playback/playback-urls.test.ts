@@ -53,6 +53,14 @@ test('signedObjectUrl returns exactly what parsing and serialising the joined UR
   assert.ok(compared > 10_000);
 });
 
+test('objectPath encodes each segment of a key as encodeURIComponent does (keys it would leave alone are taken as they are)', () => {
+  const encoded = (key: string) => key.split('/').map(encodeURIComponent).join('/');
+  for (const key of keys()) {
+    assert.equal(objectPath(DEFAULT_STORAGE_LOCATION, key), `/media/${encoded(key)}`, key);
+    assert.equal(objectPath('odd location', key), `/storages/odd%20location/${encoded(key)}`, key);
+  }
+});
+
 test('a signed URL verifies on the path a client requests', () => {
   const url = new URL(signedObjectUrl(depsFor('https://vod.example.com/root'), DEFAULT_STORAGE_LOCATION, 'vid/ünï cödé.mp4', NOW_MS));
   assert.equal(url.pathname, '/root/media/vid/%C3%BCn%C3%AF%20c%C3%B6d%C3%A9.mp4');

@@ -35,7 +35,9 @@ function element(name: string, value: unknown): string {
   if (Array.isArray(value)) return value.map((v) => element(name, v)).join('');
   if (value === null || value === undefined) return `<${name}/>`;
   if (typeof value === 'object') {
-    const inner = Object.entries(value as Record<string, unknown>).map(([k, v]) => element(k, v)).join('');
+    // A member whose value is undefined is left out, as JSON.stringify leaves it out.
+    let inner = '';
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) if (v !== undefined) inner += element(k, v);
     return `<${name}>${inner}</${name}>`;
   }
   return `<${name}>${escapeXml(String(value))}</${name}>`;
