@@ -28,11 +28,11 @@
 //   postMessage cost the main thread more than the statements it moved away (bench/rpc: 116 →
 //   134 µs of server CPU a request). The purge of expired rows goes in slices from the head of
 //   the log, so a large one never holds up requests for long.
+import crypto from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import SqliteDatabase from 'better-sqlite3';
-import { hashHex } from '../domain/hash-hex.js';
 import { type KeyHalves, NonceIndex } from './nonce-index.js';
 import type { NonceClaim, NonceOutcome, NonceStore } from './nonce-store.js';
 
@@ -45,23 +45,25 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS nonce_log (seq INTEGER PRIMARY KEY, key INTEGER NOT NULL, expires_at_ms INTEGER NOT NULL);
   CREATE TABLE IF NOT EXISTS nonce_file_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);`;
 
-/** A claim's key: the stored 64-bit integer, its halves for the index, and its hex for a batch's own repeats. */
+/** A claim's key: the stored 64-bit integer, and its halves for the index. */
 interface ClaimKey extends KeyHalves {
   readonly stored: bigint;
-  readonly hex: string;
 }
 
-/** The first 16 hex digits of SHA-256 over "<key length>:<key>:<nonce>". */
-const keyHex = (accessKeyId: string, nonce: string): string => hashHex('sha256', `${accessKeyId.length}:${accessKeyId}:${nonce}`).slice(0, 16);
+const sha256 = (text: string): Buffer =>
+  typeof crypto.hash === 'function' ? (crypto.hash('sha256', text, 'buffer') as unknown as Buffer) : crypto.createHash('sha256').update(text, 'utf8').digest();
+
+/** SHA-256 over "<key length>:<key>:<nonce>": its first 8 bytes are the key. */
+const claimDigest = (accessKeyId: string, nonce: string): Buffer => sha256(`${accessKeyId.length}:${accessKeyId}:${nonce}`);
 
 /** The row key of a claim. */
 export function nonceKey(accessKeyId: string, nonce: string): bigint {
-  return BigInt.asIntN(64, BigInt(`0x${keyHex(accessKeyId, nonce)}`));
+  return claimDigest(accessKeyId, nonce).readBigInt64BE(0);
 }
 
 function claimKey(accessKeyId: string, nonce: string): ClaimKey {
-  const hex = keyHex(accessKeyId, nonce);
-  return { stored: BigInt.asIntN(64, BigInt(`0x${hex}`)), hex, hi: parseInt(hex.slice(0, 8), 16) | 0, lo: parseInt(hex.slice(8), 16) | 0 };
+  const digest = claimDigest(accessKeyId, nonce);
+  return { stored: digest.readBigInt64BE(0), hi: digest.readInt32BE(0), lo: digest.readInt32BE(4) };
 }
 
 const halvesOf = (stored: bigint): KeyHalves => ({ hi: Number(BigInt.asIntN(32, stored >> 32n)), lo: Number(BigInt.asIntN(32, stored)) });
@@ -106,13 +108,13 @@ export class SqliteNonceStore implements NonceStore {
       const outcomes: NonceOutcome[] = [];
       const fresh: ClaimKey[] = [];
       // Two claims of one batch with the same key: the first is fresh, the other used.
-      const batch = keys.length > 1 ? new Set<string>() : undefined;
+      const batch = keys.length > 1 ? new Set<bigint>() : undefined;
       for (const k of keys) {
-        const used = this.#index.has(k, nowMs) || (batch?.has(k.hex) ?? false);
+        const used = this.#index.has(k, nowMs) || (batch?.has(k.stored) ?? false);
         outcomes.push(used ? 'used' : 'fresh');
         if (used) continue;
         fresh.push(k);
-        batch?.add(k.hex);
+        batch?.add(k.stored);
       }
       for (let start = 0; start < fresh.length; start += ROWS_PER_STATEMENT) {
         const chunk = fresh.slice(start, start + ROWS_PER_STATEMENT);

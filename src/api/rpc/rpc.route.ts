@@ -3,8 +3,10 @@
 // dispatch, `Version` 2017-03-21, JSON or XML, Alibaba's error body with its HTTP status.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AccessKeyCache } from '../../auth/access-key.cache.js';
+import type { AccessKey } from '../../auth/access-key.repository.js';
 import { NonceBatcher } from '../../auth/signature-nonce.batcher.js';
 import { ApiError } from '../../domain/errors.js';
+import type { Logger } from '../../logger.js';
 import type { ActionContext, ActionTable, ServiceDeps } from './action.js';
 import { consumeNonce, verifySignature } from './authenticate.js';
 import { parsePairs, parsePairsInto } from './form-pairs.js';
@@ -38,7 +40,7 @@ export function registerRpcRoutes(app: FastifyInstance, deps: ServiceDeps, actio
     const query = q === -1 ? '' : url.slice(q + 1);
     const params = new Map<string, string>();
     parsePairsInto(params, query);
-    const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const rawBody = Buffer.isBuffer(request.body) ? request.body : NO_BODY;
     if (rawBody.length > 0 && isForm(request.headers['content-type'])) parsePairsInto(params, rawBody.toString('utf8'));
     const format = responseFormat(params.get('Format'), request.headers.accept);
     const action = params.get('Action') ?? header(request.headers['x-acs-action']) ?? '';
@@ -59,7 +61,7 @@ export function registerRpcRoutes(app: FastifyInstance, deps: ServiceDeps, actio
       const key = verified.key;
       const handler = Object.hasOwn(actions, action) ? actions[action] : undefined;
       const allowed = key.allowedActions === null || key.allowedActions.includes(action);
-      const ctx: ActionContext = { deps, requestId, accessKey: key, get log() { return log(); }, nowMs };
+      const ctx: ActionContext = new RequestContext(deps, requestId, key, action, nowMs);
       let result: Record<string, unknown>;
       if (handler !== undefined && allowed && READS_BESIDE_NONCE.has(action)) {
         const reading = handler(ctx, new Params(params));
@@ -84,6 +86,26 @@ export function registerRpcRoutes(app: FastifyInstance, deps: ServiceDeps, actio
 
   app.get('/', handle);
   app.post('/', handle);
+}
+
+const NO_BODY = Buffer.alloc(0);
+
+/** An action's context; its logger (bound to the request) is made only if the action logs. */
+class RequestContext implements ActionContext {
+  #log: Logger | undefined;
+
+  constructor(
+    readonly deps: ServiceDeps,
+    readonly requestId: string,
+    readonly accessKey: AccessKey,
+    private readonly action: string,
+    readonly nowMs: number,
+  ) {}
+
+  get log(): Logger {
+    this.#log ??= this.deps.log.child({ component: 'rpc', requestId: this.requestId, action: this.action });
+    return this.#log;
+  }
 }
 
 function send(reply: FastifyReply, format: ResponseFormat, root: string, body: object, status: number): void {

@@ -3,7 +3,8 @@
 // Pure: the caller looks up the key, checks x-acs-date freshness and the nonce.
 // Reference: apsaravideo-vod-api.md §9b; @alicloud/openapi-util `getAuthorization`.
 
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { hmac } from '../../domain/hmac.js';
 import { ApiError, missing } from '../../domain/errors.js';
 import {
   byCodeUnit,
@@ -128,7 +129,7 @@ export function stringToSignV3(canonicalRequest: string): string {
 
 /** "Signature = hex(HMAC-SHA256(key = AccessKeySecret (no &), StringToSign))". */
 export function signV3(stringToSign: string, secret: string): string {
-  return createHmac('sha256', secret).update(stringToSign, 'utf8').digest('hex');
+  return hmac('sha256', secret, stringToSign, 'hex');
 }
 
 /**
