@@ -128,3 +128,43 @@ test('Postgres: the nonce sessions commit asynchronously, the others synchronous
     await t.cleanup();
   }
 });
+
+test(`prepared reads: many in one turn each get their own rows; each sees what was committed before it was asked (${testDialect})`, async () => {
+  const { findVideo } = await import('../videos/video.repository.js');
+  const t = await createTestStore();
+  try {
+    const ids = Array.from({ length: 20 }, (_, i) => `read-batch-${i}`);
+    for (const id of ids) await seedVideo(t.store.db, { video_id: id, title: `title of ${id}` });
+    // All asked in one turn (on SQLite: one batch, one read transaction), answered in order.
+    const rows = await Promise.all([...ids, 'no-such-video'].map((id) => findVideo(t.store.db, id)));
+    assert.deepEqual(rows.map((r) => r?.title), [...ids.map((id) => `title of ${id}`), undefined]);
+    // A change committed by this process, then a read: the read sees it.
+    await t.store.db.updateTable('videos').set({ title: 'changed' }).where('video_id', '=', 'read-batch-3').execute();
+    assert.equal((await findVideo(t.store.db, 'read-batch-3'))?.title, 'changed');
+    // Committed by another process (a second store on the same database), then read here.
+    const other = openStore({ databaseUrl: t.databaseUrl, dataDir: t.dataDir });
+    try {
+      await other.db.updateTable('videos').set({ title: 'changed elsewhere' }).where('video_id', '=', 'read-batch-4').execute();
+    } finally {
+      await other.close();
+    }
+    const [again, changed] = await Promise.all([findVideo(t.store.db, 'read-batch-3'), findVideo(t.store.db, 'read-batch-4')]);
+    assert.equal(again?.title, 'changed');
+    assert.equal(changed?.title, 'changed elsewhere');
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test('SQLite: a prepared read still queued when the store closes is refused, not left waiting', { skip: testDialect !== 'sqlite' }, async () => {
+  const { findVideo } = await import('../videos/video.repository.js');
+  const t = await createTestStore();
+  try {
+    await seedVideo(t.store.db, { video_id: 'closing' });
+    const reading = findVideo(t.store.db, 'closing');
+    await t.store.close();
+    await assert.rejects(reading, /closed|not open/);
+  } finally {
+    await t.cleanup();
+  }
+});
