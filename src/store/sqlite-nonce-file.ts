@@ -124,7 +124,7 @@ export class SqliteNonceStore implements NonceStore {
       }
       return { outcomes, fresh, seen };
     }).immediate;
-    this.#catchUp(Number.NEGATIVE_INFINITY); // every row, expired or not: a caller's clock may differ from this one
+    this.#catchUp(Date.now());
   }
 
   async record(claims: readonly NonceClaim[], nowMs: number, ttlMs: number): Promise<NonceOutcome[]> {
@@ -139,9 +139,11 @@ export class SqliteNonceStore implements NonceStore {
 
   async purgeExpired(nowMs: number): Promise<number> {
     let deleted = 0;
+    if (!this.#sqlite.open) return 0;
+    // Found once: every row before it has expired (rows expiring meanwhile wait for the next purge).
+    const below = this.#firstLive.get(nowMs) ?? 0n;
     // A store closed between slices ends the purge quietly; the next one continues.
     while (this.#sqlite.open) {
-      const below = this.#firstLive.get(nowMs) ?? 0n;
       const { changes } = this.#purgeSlice.run(below, BigInt(PURGE_SLICE));
       deleted += changes;
       if (changes < PURGE_SLICE) break;
@@ -154,12 +156,14 @@ export class SqliteNonceStore implements NonceStore {
     if (this.#sqlite.open) this.#sqlite.close();
   }
 
-  /** Reads the rows appended since `#seen` (by any process) into the index; returns the highest seq read. */
+  /**
+   * Reads the rows appended since `#seen` (by any process) into the index, expired or not (the
+   * index judges expiry against each batch's clock); returns the highest seq read.
+   */
   #catchUp(nowMs: number): bigint {
     let seen = this.#seen;
     for (const [seq, key, expiresAtMs] of this.#tail.iterate(seen)) {
-      const expiry = Number(expiresAtMs);
-      if (expiry >= nowMs) this.#index.add(halvesOf(key), expiry, nowMs);
+      this.#index.add(halvesOf(key), Number(expiresAtMs), nowMs);
       seen = seq;
     }
     if (seen > this.#seen) this.#seen = seen;
