@@ -21,11 +21,12 @@ interface PaddedKey {
 }
 
 const oneShot = typeof crypto.hash === 'function' ? crypto.hash : undefined;
-const padded = new Map<string, PaddedKey>();
+/** By algorithm, then by key (a caller that passes the same key string each time finds it by its kept hash). */
+const padded: Readonly<Record<Algorithm, Map<string, PaddedKey>>> = { sha1: new Map(), sha256: new Map() };
 
 function paddedKey(algorithm: Algorithm, key: string): PaddedKey {
-  const id = `${algorithm}:${key}`;
-  let p = padded.get(id);
+  const keys = padded[algorithm];
+  let p = keys.get(key);
   if (p === undefined) {
     let k = Buffer.from(key, 'utf8');
     if (k.length > BLOCK_BYTES) k = crypto.createHash(algorithm).update(k).digest();
@@ -37,8 +38,8 @@ function paddedKey(algorithm: Algorithm, key: string): PaddedKey {
       inner[i] = (block[i] as number) ^ 0x36;
       outer[i] = (block[i] as number) ^ 0x5c;
     }
-    if (padded.size >= MAX_KEYS) padded.clear();
-    padded.set(id, (p = { inner, outer }));
+    if (keys.size >= MAX_KEYS) keys.clear();
+    keys.set(key, (p = { inner, outer }));
   }
   return p;
 }

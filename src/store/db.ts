@@ -105,16 +105,6 @@ const readers = new WeakMap<Kysely<Database>, ReadBatches>();
  * They see the database as it was when the batch ran, after every request of the turn had
  * arrived: each read still sees everything committed before it was asked for.
  */
-/** Runs `f`; false if it threw. */
-function attempt(f: () => unknown): boolean {
-  try {
-    f();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 class ReadBatches {
   readonly #statements: KyselySqliteDatabase;
   readonly #begin: SqliteDatabase.Statement;
@@ -159,6 +149,16 @@ class ReadBatches {
     }
     // Ending a read transaction writes nothing; should it fail, the connection drops it.
     if (together && this.sqlite.inTransaction && !attempt(() => this.#commit.run())) attempt(() => this.sqlite.exec('ROLLBACK'));
+  }
+}
+
+/** Runs `f`; false if it threw. */
+function attempt(f: () => unknown): boolean {
+  try {
+    f();
+    return true;
+  } catch {
+    return false;
   }
 }
 
