@@ -4,8 +4,8 @@
 // Two generations of open-addressing tables: new keys go into `current`; once the oldest key in
 // it has expired, it becomes `previous` and a fresh table, sized for as many keys, takes its
 // place; `previous` is dropped whole once its last key has expired. So nothing is deleted key by
-// key, and memory follows the rate: two tables each at most half full, 16 bytes a slot — about
-// 32 to 64 bytes for each key still live.
+// key, and memory follows the rate: two tables each at most half full, 16 bytes a slot — 32 to
+// 64 bytes for each key held, and a key is held for one to two of its lifetimes.
 //
 // Keys are SHA-256 prefixes (nonceKey), so their low bits index a table as they are.
 

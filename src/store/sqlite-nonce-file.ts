@@ -9,8 +9,8 @@
 //   fresh ones are appended. Every row of a batch lands on the last page or two of the table,
 //   where a table keyed by the nonce itself put each one on a page of its own, written whole to
 //   the WAL at each commit: in batches of 10, 11.5 → 1.2 µs a nonce (measured alone). What it
-//   costs: each process holds every live nonce of the data dir in memory, 32–64 bytes each (the
-//   last 30 minutes: 100 requests/s ≈ 6–12 MB), and reads the file's live rows at start.
+//   costs: each process holds the data dir's nonces of the last 30–60 minutes in memory, 32–64
+//   bytes each (100 requests/s ≈ 6–23 MB), and reads the file's rows at start.
 // - Without fsync (`synchronous = OFF`). Every signed request writes a nonce; with fsync at each
 //   WAL checkpoint that write was the largest single cost of a request (~100 µs → ~20 µs a
 //   nonce). What is given up: nothing when a process dies (kill -9 leaves the writes with the OS),
