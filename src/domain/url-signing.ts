@@ -64,13 +64,20 @@ export const typeATimestamp = (time: TypeATime): number =>
 export function signTypeA(input: SignTypeAInput): string {
   const { path, key, rand = '0', uid = '0' } = input;
   const ts = typeATimestamp(input);
-  // "URI = path only, starts with /, no query string".
-  if (!path.startsWith('/') || path.includes('?')) throw new RangeError(`Type-A path must start with / and carry no query: ${path}`);
-  if (!Number.isSafeInteger(ts) || ts < 0) throw new RangeError(`Type-A timestamp must be whole non-negative seconds: ${ts}`);
+  checkPathAndTime(path, ts);
   if (!FIELD.test(rand)) throw new RangeError('Type-A rand must be non-empty [A-Za-z0-9._~] (no "-").');
   if (!FIELD.test(uid)) throw new RangeError('Type-A uid must be non-empty [A-Za-z0-9._~] (no "-").');
-  return `${ts}-${rand}-${uid}-${md5Hex(hashInput(path, ts, rand, uid, key))}`;
+  return authKeyOf(path, ts, rand, uid, key);
 }
+
+/** "URI = path only, starts with /, no query string"; ts whole non-negative seconds. */
+function checkPathAndTime(path: string, ts: number): void {
+  if (!path.startsWith('/') || path.includes('?')) throw new RangeError(`Type-A path must start with / and carry no query: ${path}`);
+  if (!Number.isSafeInteger(ts) || ts < 0) throw new RangeError(`Type-A timestamp must be whole non-negative seconds: ${ts}`);
+}
+
+const authKeyOf = (path: string, ts: number, rand: string, uid: string, key: string): string =>
+  `${ts}-${rand}-${uid}-${md5Hex(hashInput(path, ts, rand, uid, key))}`;
 
 /**
  * signTypeA for a URL that must stop working at `expiresAtS`, with rand and uid `0` (every URL
@@ -79,9 +86,8 @@ export function signTypeA(input: SignTypeAInput): string {
  */
 export function signTypeAUntil(path: string, expiresAtS: number, ttlS: number, key: string): string {
   const ts = expiresAtS - ttlS;
-  if (path.charCodeAt(0) !== 0x2f || path.includes('?')) throw new RangeError(`Type-A path must start with / and carry no query: ${path}`);
-  if (!Number.isSafeInteger(ts) || ts < 0) throw new RangeError(`Type-A timestamp must be whole non-negative seconds: ${ts}`);
-  return `${ts}-0-0-${md5Hex(hashInput(path, ts, '0', '0', key))}`;
+  checkPathAndTime(path, ts);
+  return authKeyOf(path, ts, '0', '0', key);
 }
 
 /**
