@@ -61,7 +61,7 @@ export function registerRpcRoutes(app: FastifyInstance, deps: ServiceDeps, actio
       const key = verified.key;
       const handler = Object.hasOwn(actions, action) ? actions[action] : undefined;
       const allowed = key.allowedActions === null || key.allowedActions.includes(action);
-      const ctx: ActionContext = new RequestContext(deps, requestId, key, action, nowMs);
+      const ctx: ActionContext = new RequestContext(deps, requestId, key, log, nowMs);
       let result: Record<string, unknown>;
       if (handler !== undefined && allowed && READS_BESIDE_NONCE.has(action)) {
         const reading = handler(ctx, new Params(params));
@@ -98,12 +98,12 @@ class RequestContext implements ActionContext {
     readonly deps: ServiceDeps,
     readonly requestId: string,
     readonly accessKey: AccessKey,
-    private readonly action: string,
+    private readonly makeLog: () => Logger,
     readonly nowMs: number,
   ) {}
 
   get log(): Logger {
-    this.#log ??= this.deps.log.child({ component: 'rpc', requestId: this.requestId, action: this.action });
+    this.#log ??= this.makeLog();
     return this.#log;
   }
 }
