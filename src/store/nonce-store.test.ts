@@ -204,11 +204,21 @@ test('SQLite: a nonce file with one row per key (nonce_keys) is upgraded to the 
   }
 });
 
-test('SQLite: each process answers from its own index of the log, and reads what others appended before it answers', { skip: testDialect !== 'sqlite' }, async () => {
+/** Runs `body` with two stores on one fresh SQLite data dir (two processes' view of it), then removes it. */
+async function withTwoStores(body: (a: Store, b: Store, dir: string) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'openvod-nonce-'));
   const a = openStore({ databaseUrl: undefined, dataDir: dir });
   const b = openStore({ databaseUrl: undefined, dataDir: dir });
   try {
+    await body(a, b, dir);
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('SQLite: each process answers from its own index of the log, and reads what others appended before it answers', { skip: testDialect !== 'sqlite' }, () =>
+  withTwoStores(async (a, b, dir) => {
     const now = Date.now();
     const claim = (nonce: string) => [{ accessKeyId: 'k11', nonce }];
     // Alternating writers: each nonce is refused by the other store at once, then by its own.
@@ -229,28 +239,17 @@ test('SQLite: each process answers from its own index of the log, and reads what
     } finally {
       await c.close();
     }
-  } finally {
-    await Promise.all([a.close(), b.close()]);
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('SQLite: a purge keeps the newest row, so a process that saw it never misses the rows appended after', { skip: testDialect !== 'sqlite' }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'openvod-nonce-'));
-  const a = openStore({ databaseUrl: undefined, dataDir: dir });
-  const b = openStore({ databaseUrl: undefined, dataDir: dir });
-  try {
+test('SQLite: a purge keeps the newest row, so a process that saw it never misses the rows appended after', { skip: testDialect !== 'sqlite' }, () =>
+  withTwoStores(async (a, b) => {
     const now = Date.now();
     await a.nonces.record([{ accessKeyId: 'k12', nonce: 'x' }, { accessKeyId: 'k12', nonce: 'y' }], now, 1000);
     assert.deepEqual(await b.nonces.record([{ accessKeyId: 'k12', nonce: 'x' }], now, 1000), ['used']); // b has seen both rows
     assert.equal(await a.nonces.purgeExpired(now + 5000), 1); // every row expired; the newest stays
     assert.deepEqual(await a.nonces.record([{ accessKeyId: 'k12', nonce: 'z' }], now + 5000, TTL), ['fresh']);
     assert.deepEqual(await b.nonces.record([{ accessKeyId: 'k12', nonce: 'z' }], now + 5000, TTL), ['used']);
-  } finally {
-    await Promise.all([a.close(), b.close()]);
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
 test('SQLite: a purge goes in slices and removes every expired row, and nothing else', { skip: testDialect !== 'sqlite' }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'openvod-nonce-'));
