@@ -28,11 +28,11 @@
 //   postMessage cost the main thread more than the statements it moved away (bench/rpc: 116 →
 //   134 µs of server CPU a request). The purge of expired rows goes in slices from the head of
 //   the log, so a large one never holds up requests for long.
-import crypto from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import SqliteDatabase from 'better-sqlite3';
+import { hashHex } from '../domain/hash-hex.js';
 import { type KeyHalves, NonceIndex } from './nonce-index.js';
 import type { NonceClaim, NonceOutcome, NonceStore } from './nonce-store.js';
 
@@ -50,20 +50,23 @@ interface ClaimKey extends KeyHalves {
   readonly stored: bigint;
 }
 
-const sha256 = (text: string): Buffer =>
-  typeof crypto.hash === 'function' ? (crypto.hash('sha256', text, 'buffer') as unknown as Buffer) : crypto.createHash('sha256').update(text, 'utf8').digest();
+/**
+ * SHA-256 over "<key length>:<key>:<nonce>" in hex: its first 16 digits (8 bytes) are the key.
+ * Hex, not a Buffer: a digest returned as a Buffer gets a memory block of its own, which costs
+ * three times the hash (0.8 vs 0.28 µs).
+ */
+const claimDigestHex = (accessKeyId: string, nonce: string): string => hashHex('sha256', `${accessKeyId.length}:${accessKeyId}:${nonce}`);
 
-/** SHA-256 over "<key length>:<key>:<nonce>": its first 8 bytes are the key. */
-const claimDigest = (accessKeyId: string, nonce: string): Buffer => sha256(`${accessKeyId.length}:${accessKeyId}:${nonce}`);
-
-/** The row key of a claim. */
+/** The row key of a claim: the digest's first 8 bytes as a signed 64-bit integer. */
 export function nonceKey(accessKeyId: string, nonce: string): bigint {
-  return claimDigest(accessKeyId, nonce).readBigInt64BE(0);
+  return BigInt.asIntN(64, BigInt(`0x${claimDigestHex(accessKeyId, nonce).slice(0, 16)}`));
 }
 
 function claimKey(accessKeyId: string, nonce: string): ClaimKey {
-  const digest = claimDigest(accessKeyId, nonce);
-  return { stored: digest.readBigInt64BE(0), hi: digest.readInt32BE(0), lo: digest.readInt32BE(4) };
+  const hex = claimDigestHex(accessKeyId, nonce);
+  const hi = Number.parseInt(hex.slice(0, 8), 16) | 0;
+  const lo = Number.parseInt(hex.slice(8, 16), 16) | 0;
+  return { stored: (BigInt(hi) << 32n) | BigInt(lo >>> 0), hi, lo };
 }
 
 const halvesOf = (stored: bigint): KeyHalves => ({ hi: Number(BigInt.asIntN(32, stored >> 32n)), lo: Number(BigInt.asIntN(32, stored)) });
