@@ -11,24 +11,24 @@ const randomKey = () => {
 test('a key is held until its expiry, inclusive, and a later add moves the expiry', () => {
   const index = new NonceIndex();
   const k = randomKey();
-  assert.equal(index.has(k, 0), false);
-  index.add(k, 1000, 0);
-  assert.equal(index.has(k, 1000), true);
-  assert.equal(index.has(k, 1001), false);
-  assert.equal(index.has({ hi: k.hi, lo: k.lo ^ 1 }, 0), false, 'keys differ in either half');
-  assert.equal(index.has({ hi: k.hi ^ 1, lo: k.lo }, 0), false);
-  index.add(k, 500, 0); // an earlier expiry never shortens a key's hold
-  assert.equal(index.has(k, 1000), true);
-  index.add(k, 3000, 1500);
-  assert.equal(index.has(k, 3000), true);
+  assert.equal(index.has(k.hi, k.lo, 0), false);
+  index.add(k.hi, k.lo, 1000, 0);
+  assert.equal(index.has(k.hi, k.lo, 1000), true);
+  assert.equal(index.has(k.hi, k.lo, 1001), false);
+  assert.equal(index.has(k.hi, k.lo ^ 1, 0), false, 'keys differ in either half');
+  assert.equal(index.has(k.hi ^ 1, k.lo, 0), false);
+  index.add(k.hi, k.lo, 500, 0); // an earlier expiry never shortens a key's hold
+  assert.equal(index.has(k.hi, k.lo, 1000), true);
+  index.add(k.hi, k.lo, 3000, 1500);
+  assert.equal(index.has(k.hi, k.lo, 3000), true);
 });
 
 test('keys that share their low bits (one slot) are kept apart', () => {
   const index = new NonceIndex();
   const keys = Array.from({ length: 300 }, (_, i) => ({ hi: i, lo: 7 }));
-  for (const k of keys) index.add(k, 10_000, 0);
-  for (const k of keys) assert.equal(index.has(k, 0), true);
-  assert.equal(index.has({ hi: 300, lo: 7 }, 0), false);
+  for (const k of keys) index.add(k.hi, k.lo, 10_000, 0);
+  for (const k of keys) assert.equal(index.has(k.hi, k.lo, 0), true);
+  assert.equal(index.has(300, 7, 0), false);
 });
 
 test('a hundred thousand keys over many generations: every live key is held, no expired one, and memory follows the live count', () => {
@@ -38,11 +38,11 @@ test('a hundred thousand keys over many generations: every live key is held, no 
   let maxSize = 0;
   for (let now = 1; now <= 100_000; now++) {
     const k = randomKey();
-    index.add(k, now + ttl, now);
+    index.add(k.hi, k.lo, now + ttl, now);
     live.push({ k, exp: now + ttl });
     maxSize = Math.max(maxSize, index.size);
     if (now % 9_973 === 0) {
-      for (const e of live.slice(-3 * ttl)) assert.equal(index.has(e.k, now), e.exp >= now, `key expiring at ${e.exp}, now ${now}`);
+      for (const e of live.slice(-3 * ttl)) assert.equal(index.has(e.k.hi, e.k.lo, now), e.exp >= now, `key expiring at ${e.exp}, now ${now}`);
     }
   }
   // At most two generations, each of at most about one TTL's worth of keys.

@@ -80,28 +80,23 @@ function slotsFor(keys: number): number {
   return slots;
 }
 
-/** A 64-bit key as two signed 32-bit halves. */
-export interface KeyHalves {
-  readonly hi: number;
-  readonly lo: number;
-}
-
+/** Keys are 64-bit, passed as their two signed 32-bit halves (`hi`, `lo`). */
 export class NonceIndex {
   #current = new Table(MIN_SLOTS);
   #previous: Table | undefined;
 
   /** True when the key is held with an expiry at or after `nowMs`. */
-  has(key: KeyHalves, nowMs: number): boolean {
-    if (this.#current.expiryOf(key.hi, key.lo) >= nowMs) return true;
-    return this.#previous !== undefined && this.#previous.expiryOf(key.hi, key.lo) >= nowMs;
+  has(hi: number, lo: number, nowMs: number): boolean {
+    if (this.#current.expiryOf(hi, lo) >= nowMs) return true;
+    return this.#previous !== undefined && this.#previous.expiryOf(hi, lo) >= nowMs;
   }
 
   /** Holds the key until `expiresAtMs` (or later, if it is held longer already). */
-  add(key: KeyHalves, expiresAtMs: number, nowMs: number): void {
+  add(hi: number, lo: number, expiresAtMs: number, nowMs: number): void {
     this.#turn(nowMs);
     let table = this.#current;
     if ((table.count + 1) * 2 > table.slots) this.#current = table = table.rebuilt(nowMs);
-    table.put(key.hi, key.lo, Math.max(expiresAtMs, 1)); // 0 marks an empty slot
+    table.put(hi, lo, Math.max(expiresAtMs, 1)); // 0 marks an empty slot
   }
 
   /** Keys held, live or not yet dropped (for tests and logs). */

@@ -11,7 +11,7 @@ import { NONCE_FILE, openStore, type Store } from './db.js';
 import { createTestStore, testDialect } from '../../test/helpers/store.js';
 import type { NonceClaim } from './nonce-store.js';
 import { MAX_NONCES_PER_STATEMENT } from './pg-nonce-table.js';
-import { nonceKey } from './sqlite-nonce-file.js';
+import { nonceKey, SqliteNonceStore } from './sqlite-nonce-file.js';
 
 const TTL = 1_800_000;
 let t: Awaited<ReturnType<typeof createTestStore>>;
@@ -167,15 +167,15 @@ test('SQLite: a nonce file with string keys is upgraded in place; its live nonce
     }
     const after = new Database(join(dir, NONCE_FILE), { readonly: true });
     assert.equal(after.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE name = 'signature_nonces'`).pluck().get(), 0);
-    // The converted rows are keyed by nonceKey.
-    assert.equal(after.prepare('SELECT count(*) FROM nonce_log WHERE key = ?').safeIntegers(true).pluck().get(nonceKey('k7', 'live-5')), 1n);
+    // The converted rows hold nonceKey's 8 bytes.
+    assert.equal(after.prepare('SELECT count(*) FROM nonce_batches WHERE keys = ?').pluck().get(keyBytes(nonceKey('k7', 'live-5'))), 1);
     after.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('SQLite: a nonce file with one row per key (nonce_keys) is upgraded to the log; its live nonces stay used', { skip: testDialect !== 'sqlite' }, async () => {
+test('SQLite: a nonce file with one row per key (nonce_keys) is upgraded to the batches; its live nonces stay used', { skip: testDialect !== 'sqlite' }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'openvod-nonce-'));
   try {
     const now = Date.now();
@@ -197,7 +197,46 @@ test('SQLite: a nonce file with one row per key (nonce_keys) is upgraded to the 
     }
     const after = new Database(join(dir, NONCE_FILE), { readonly: true });
     assert.equal(after.prepare(`SELECT count(*) FROM sqlite_master WHERE name = 'nonce_keys'`).pluck().get(), 0);
-    assert.equal(after.prepare('SELECT count(*) FROM nonce_log').pluck().get(), 502); // 500 live, then the two fresh claims
+    assert.equal(after.prepare('SELECT sum(length(keys)) / 8 FROM nonce_batches').pluck().get(), 502); // 500 live, then the two fresh claims
+    after.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const keyBytes = (key: bigint): Buffer => {
+  const b = Buffer.alloc(8);
+  b.writeBigInt64BE(key);
+  return b;
+};
+
+test('SQLite: a nonce file with a row per key in order (nonce_log) is upgraded to the batches; its live nonces stay used', { skip: testDialect !== 'sqlite' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'openvod-nonce-'));
+  try {
+    const now = Date.now();
+    const raw = new Database(join(dir, NONCE_FILE));
+    raw.exec('CREATE TABLE nonce_log (seq INTEGER PRIMARY KEY, key INTEGER NOT NULL, expires_at_ms INTEGER NOT NULL)');
+    const insert = raw.prepare('INSERT INTO nonce_log (key, expires_at_ms) VALUES (?, ?)');
+    // More rows than one page of the copy; an expired row at the head and one in the middle.
+    raw.transaction(() => {
+      insert.run(nonceKey('k13', 'expired-0'), now - 1);
+      for (let i = 0; i < 12_000; i++) insert.run(nonceKey('k13', `live-${i}`), now + TTL);
+      insert.run(nonceKey('k13', 'expired-1'), now - 1);
+      insert.run(nonceKey('k13', 'live-last'), now + TTL);
+    })();
+    raw.close();
+    const upgraded = openStore({ databaseUrl: undefined, dataDir: dir });
+    try {
+      const claims = ['live-0', 'live-9999', 'live-10000', 'live-11999', 'live-last'].map((nonce) => ({ accessKeyId: 'k13', nonce }));
+      assert.deepEqual(await upgraded.nonces.record(claims, now, TTL), ['used', 'used', 'used', 'used', 'used']);
+      const news = ['expired-0', 'expired-1', 'new'].map((nonce) => ({ accessKeyId: 'k13', nonce }));
+      assert.deepEqual(await upgraded.nonces.record(news, now, TTL), ['fresh', 'fresh', 'fresh']);
+    } finally {
+      await upgraded.close();
+    }
+    const after = new Database(join(dir, NONCE_FILE), { readonly: true });
+    assert.equal(after.prepare(`SELECT count(*) FROM sqlite_master WHERE name = 'nonce_log'`).pluck().get(), 0);
+    assert.equal(after.prepare('SELECT sum(length(keys)) / 8 FROM nonce_batches').pluck().get(), 12_001 + 3);
     after.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -241,6 +280,65 @@ test('SQLite: each process answers from its own index of the log, and reads what
     }
   }));
 
+test('SQLite: a batch holding a nonce another process took since this one last looked: that claim is used, the rest fresh, and both processes agree after', { skip: testDialect !== 'sqlite' }, () =>
+  withTwoStores(async (a, b) => {
+    const now = Date.now();
+    const claims = (...nonces: string[]) => nonces.map((nonce) => ({ accessKeyId: 'k14', nonce }));
+    assert.deepEqual(await a.nonces.record(claims('x'), now, TTL), ['fresh']);
+    assert.deepEqual(await a.nonces.record(claims('y'), now, TTL), ['fresh']);
+    // b has not read a's rows: it answers after its own row is in, from the rows before it.
+    assert.deepEqual(await b.nonces.record(claims('p', 'y', 'q', 'x', 'r'), now, TTL), ['fresh', 'used', 'fresh', 'used', 'fresh']);
+    assert.deepEqual(await a.nonces.record(claims('p', 'q', 'r', 's'), now, TTL), ['used', 'used', 'used', 'fresh']);
+    assert.deepEqual(await b.nonces.record(claims('x', 'y', 's', 't'), now, TTL), ['used', 'used', 'used', 'fresh']);
+  }));
+
+test('SQLite: processes claiming the same nonces at once: each nonce is fresh for exactly one of them', { skip: testDialect !== 'sqlite' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'openvod-nonce-'));
+  try {
+    new SqliteNonceStore(dir).close(); // the file exists before the children race to open it
+    const nonces = 3000;
+    // Each child opens the file, says "ready", waits for "go", then claims every nonce in batches
+    // of 25, in an order of its own, yielding between batches.
+    const script = (offset: number) => `
+      import { once } from 'node:events';
+      import { SqliteNonceStore } from ${JSON.stringify(new URL('./sqlite-nonce-file.ts', import.meta.url).href)};
+      const store = new SqliteNonceStore(${JSON.stringify(dir)});
+      process.stdout.write('ready\\n');
+      await once(process.stdin, 'data');
+      const order = Array.from({ length: ${nonces} }, (_, i) => 'n' + ((i * 7 + ${offset}) % ${nonces}));
+      const fresh = [];
+      for (let start = 0; start < order.length; start += 25) {
+        const batch = order.slice(start, start + 25);
+        const outcomes = await store.record(batch.map((nonce) => ({ accessKeyId: 'race', nonce })), Date.now(), ${TTL});
+        batch.forEach((nonce, i) => { if (outcomes[i] === 'fresh') fresh.push(nonce); });
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      store.close();
+      process.stdout.write(JSON.stringify(fresh));`;
+    const children = [0, 1000, 2000].map((offset) => spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script(offset)], { stdio: ['pipe', 'pipe', 'inherit'] }));
+    const outs = children.map((child) => {
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+      return { exited: once(child, 'exit'), text: () => out };
+    });
+    // Released together once all three are ready: the claims overlap in time.
+    while (!outs.every((o) => o.text().startsWith('ready\n'))) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (const child of children) child.stdin.end('go\n');
+    const outputs = await Promise.all(outs.map(async (o) => {
+      const [code] = await o.exited;
+      assert.equal(code, 0);
+      return JSON.parse(o.text().slice('ready\n'.length)) as string[];
+    }));
+    const wins = new Map<string, number>();
+    for (const fresh of outputs) for (const nonce of fresh) wins.set(nonce, (wins.get(nonce) ?? 0) + 1);
+    assert.equal(wins.size, nonces, 'every nonce was fresh for someone');
+    assert.deepEqual([...wins].filter(([, n]) => n !== 1), [], 'no nonce was fresh twice');
+    assert.ok(outputs.every((fresh) => fresh.length > 0), `each process won some nonces (${outputs.map((f) => f.length).join(', ')}): they did run at once`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('SQLite: a purge keeps the newest row, so a process that saw it never misses the rows appended after', { skip: testDialect !== 'sqlite' }, () =>
   withTwoStores(async (a, b) => {
     const now = Date.now();
@@ -257,7 +355,8 @@ test('SQLite: a purge goes in slices and removes every expired row, and nothing 
   try {
     const now = Date.now();
     const claims = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => ({ accessKeyId: 'k10', nonce: `${prefix}-${i}` }));
-    await s.nonces.record(claims('old', 12_001), now - 10_000, 1000); // more than two slices
+    // A row per batch: 12,001 batches of one, more than two slices.
+    for (const claim of claims('old', 12_001)) await s.nonces.record([claim], now - 10_000, 1000);
     await s.nonces.record(claims('new', 3), now, TTL);
     assert.equal(await s.nonces.purgeExpired(now), 12_001);
     assert.equal(await s.nonces.purgeExpired(now), 0);

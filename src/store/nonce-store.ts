@@ -18,6 +18,6 @@ export interface NonceStore {
    * claims must be distinct. Two processes racing for one nonce get one `fresh`.
    */
   record(claims: readonly NonceClaim[], nowMs: number, ttlMs: number): Promise<NonceOutcome[]>;
-  /** Forgets the nonces that expired before `nowMs`; resolves with how many. */
+  /** Forgets the nonces that expired before `nowMs`; resolves with how many rows went (a nonce each on Postgres, a batch of them on SQLite). */
   purgeExpired(nowMs: number): Promise<number>;
 }

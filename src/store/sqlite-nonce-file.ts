@@ -1,16 +1,21 @@
 // SQLite: signature nonces live in `<dataDir>/nonces.sqlite`, shared by every process of the data
 // dir like the metadata file.
 //
-// - An append-only log, with each process's index of it in memory. A nonce is a row of
-//   `nonce_log (seq, key, expires_at_ms)`, appended in `seq` order; each process holds the live
-//   keys in a NonceIndex (nonce-index.ts). A batch of claims, in one write transaction (so one
-//   process at a time): first the rows other processes appended since this one last looked
-//   (`seq` above the last it saw) join its index; then each claim is answered from the index; the
-//   fresh ones are appended. Every row of a batch lands on the last page or two of the table,
-//   where a table keyed by the nonce itself put each one on a page of its own, written whole to
-//   the WAL at each commit: in batches of 10, 11.5 → 1.2 µs a nonce (measured alone). What it
-//   costs: each process holds the data dir's nonces of the last 30–60 minutes in memory, 32–64
-//   bytes each (100 requests/s ≈ 6–23 MB), and reads the file's rows at start.
+// - An append-only log of batches, with each process's index of it in memory. A batch of claims
+//   is one row, `nonce_batches (seq, keys, expires_at_ms)`: the 8-byte keys of its fresh nonces
+//   side by side in one blob, all held until the same moment. Each process holds the live keys in
+//   a NonceIndex (nonce-index.ts) and answers a claim from it; the fresh ones are appended as one
+//   INSERT, its own transaction. Rows are numbered in the order they commit (writers take turns;
+//   `seq` is the largest so far plus one), so a claim is fresh exactly when no earlier row holds
+//   its key: when the new row's `seq` is the one after the last this process saw, nobody
+//   appended in between and the index was complete; otherwise the rows in between (other
+//   processes', which came first) are read into the index and the claims one of them holds turn
+//   `used`. Where each nonce was a row of a table keyed by the nonce itself, every one landed on
+//   a page of its own, written whole to the WAL at each commit: in batches of 10, 11.5 → 1.2 µs a
+//   nonce (measured alone); a row a batch instead of a row a nonce, and no transaction around
+//   it, took a signed request 1.4 µs less again (bench/rpc, A/B). What the index costs: each
+//   process holds the data dir's nonces of the last 30–60 minutes in memory, 32–64 bytes each
+//   (100 requests/s ≈ 6–23 MB), and reads the file's rows at start.
 // - Without fsync (`synchronous = OFF`). Every signed request writes a nonce; with fsync at each
 //   WAL checkpoint that write was the largest single cost of a request (~100 µs → ~20 µs a
 //   nonce). What is given up: nothing when a process dies (kill -9 leaves the writes with the OS),
@@ -20,10 +25,11 @@
 //   last opened (Linux's boot id; where there is none, at every open) and a damaged one is
 //   replaced by an empty one: its rows only matter for 30 minutes. The metadata file keeps full
 //   durability.
-// - Keyed by a 64-bit integer, the first 8 bytes of SHA-256(access key, nonce), not by the two
+// - Keyed by a 64-bit value, the first 8 bytes of SHA-256(access key, nonce), not by the two
 //   strings. A new nonce shares its key with one of the n live ones with a chance of n/2⁶⁴: at a
 //   steady 10,000 requests/s (n = 18 million) that happens about once in 57,000 half-hours, three
 //   years. A collision refuses one request with SignatureNonceUsed; it never lets a replay through.
+//   (Two claims of one batch that collide are both fresh: the claims of a batch are distinct.)
 // - On the main thread. A worker thread for these writes was tried: on 2 cores the wake-ups and
 //   postMessage cost the main thread more than the statements it moved away (bench/rpc: 116 →
 //   134 µs of server CPU a request). The purge of expired rows goes in slices from the head of
@@ -33,22 +39,19 @@ import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import SqliteDatabase from 'better-sqlite3';
 import { hashHex } from '../domain/hash-hex.js';
-import { type KeyHalves, NonceIndex } from './nonce-index.js';
+import { NonceIndex } from './nonce-index.js';
 import type { NonceClaim, NonceOutcome, NonceStore } from './nonce-store.js';
 
 export const NONCE_FILE = 'nonces.sqlite';
 
-/** Rows per INSERT statement (all of a batch commit together). */
-const ROWS_PER_STATEMENT = 64;
-
 const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS nonce_log (seq INTEGER PRIMARY KEY, key INTEGER NOT NULL, expires_at_ms INTEGER NOT NULL);
+  CREATE TABLE IF NOT EXISTS nonce_batches (seq INTEGER PRIMARY KEY, keys BLOB NOT NULL, expires_at_ms INTEGER NOT NULL);
   CREATE TABLE IF NOT EXISTS nonce_file_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);`;
 
-/** A claim's key: the stored 64-bit integer, and its halves for the index. */
-interface ClaimKey extends KeyHalves {
-  readonly stored: bigint;
-}
+/** A key's bytes in a row's blob: a signed 64-bit big-endian integer, read as two 32-bit halves. */
+const KEY_BYTES = 8;
+/** Above every `seq`: "to the end of the log". */
+const END_OF_LOG = (1n << 63n) - 1n;
 
 /**
  * SHA-256 over "<key length>:<key>:<nonce>" in hex: its first 16 digits (8 bytes) are the key.
@@ -57,87 +60,74 @@ interface ClaimKey extends KeyHalves {
  */
 const claimDigestHex = (accessKeyId: string, nonce: string): string => hashHex('sha256', `${accessKeyId.length}:${accessKeyId}:${nonce}`);
 
-/** The row key of a claim: the digest's first 8 bytes as a signed 64-bit integer. */
+/** A claim's key as a signed 64-bit integer (as older files stored it, and for tests). */
 export function nonceKey(accessKeyId: string, nonce: string): bigint {
-  return BigInt.asIntN(64, BigInt(`0x${claimDigestHex(accessKeyId, nonce).slice(0, 16)}`));
+  return BigInt.asIntN(64, BigInt(`0x${claimDigestHex(accessKeyId, nonce).slice(0, 2 * KEY_BYTES)}`));
 }
-
-function claimKey(accessKeyId: string, nonce: string): ClaimKey {
-  const hex = claimDigestHex(accessKeyId, nonce);
-  const hi = Number.parseInt(hex.slice(0, 8), 16) | 0;
-  const lo = Number.parseInt(hex.slice(8, 16), 16) | 0;
-  return { stored: (BigInt(hi) << 32n) | BigInt(lo >>> 0), hi, lo };
-}
-
-const halvesOf = (stored: bigint): KeyHalves => ({ hi: Number(BigInt.asIntN(32, stored >> 32n)), lo: Number(BigInt.asIntN(32, stored)) });
 
 /** Rows a purge deletes per statement; it yields to other work between slices. */
 const PURGE_SLICE = 5_000;
 
-type LogRow = [seq: bigint, key: bigint, expiresAtMs: bigint];
-
-interface Written {
-  outcomes: NonceOutcome[];
-  fresh: ClaimKey[];
-  seen: bigint;
-}
+type BatchRow = [seq: bigint, keys: Buffer, expiresAtMs: bigint];
 
 export class SqliteNonceStore implements NonceStore {
   readonly #sqlite: SqliteDatabase.Database;
   readonly #index = new NonceIndex();
   /** The highest `seq` this process has read or written: every row up to it is in the index. */
   #seen = 0n;
-  readonly #inserts = new Map<number, SqliteDatabase.Statement<unknown[]>>();
-  readonly #tail: SqliteDatabase.Statement<[bigint], LogRow>;
+  readonly #append: SqliteDatabase.Statement<[Buffer, number]>;
+  readonly #rowsBetween: SqliteDatabase.Statement<[bigint, bigint], BatchRow>;
   readonly #firstLive: SqliteDatabase.Statement<[number], bigint>;
   readonly #purgeSlice: SqliteDatabase.Statement<[bigint, bigint]>;
-  readonly #write: (keys: ClaimKey[], nowMs: number, expiresAtMs: number) => Written;
 
   /** Opens (checks, creates, upgrades) the file and reads its live nonces: a file that cannot be opened fails here. */
   constructor(dataDir: string) {
     this.#sqlite = openNonceFile(join(dataDir, NONCE_FILE));
-    this.#tail = this.#sqlite.prepare<[bigint], LogRow>('SELECT seq, key, expires_at_ms FROM nonce_log WHERE seq > ? ORDER BY seq').raw(true).safeIntegers(true);
+    this.#append = this.#sqlite.prepare<[Buffer, number]>('INSERT INTO nonce_batches (keys, expires_at_ms) VALUES (?, ?)');
+    this.#rowsBetween = this.#sqlite
+      .prepare<[bigint, bigint], BatchRow>('SELECT seq, keys, expires_at_ms FROM nonce_batches WHERE seq > ? AND seq < ? ORDER BY seq')
+      .raw(true)
+      .safeIntegers(true);
     // Every row before the first live one has expired; the newest row always stays, so `seq`
     // never starts over (INTEGER PRIMARY KEY takes max + 1) under a process that has seen more.
     this.#firstLive = this.#sqlite
-      .prepare<[number], bigint>('SELECT coalesce((SELECT seq FROM nonce_log WHERE expires_at_ms >= ? ORDER BY seq LIMIT 1), (SELECT max(seq) FROM nonce_log), 0)')
+      .prepare<[number], bigint>('SELECT coalesce((SELECT seq FROM nonce_batches WHERE expires_at_ms >= ? ORDER BY seq LIMIT 1), (SELECT max(seq) FROM nonce_batches), 0)')
       .pluck()
       .safeIntegers(true);
     this.#purgeSlice = this.#sqlite.prepare<[bigint, bigint]>(
-      `DELETE FROM nonce_log WHERE seq < min(?, (SELECT min(seq) FROM nonce_log) + ?)`,
+      `DELETE FROM nonce_batches WHERE seq < min(?, (SELECT min(seq) FROM nonce_batches) + ?)`,
     );
-    this.#write = this.#sqlite.transaction((keys: ClaimKey[], nowMs: number, expiresAtMs: number): Written => {
-      let seen = this.#catchUp(nowMs);
-      const outcomes: NonceOutcome[] = [];
-      const fresh: ClaimKey[] = [];
-      // Two claims of one batch with the same key: the first is fresh, the other used.
-      const batch = keys.length > 1 ? new Set<bigint>() : undefined;
-      for (const k of keys) {
-        const used = this.#index.has(k, nowMs) || (batch?.has(k.stored) ?? false);
-        outcomes.push(used ? 'used' : 'fresh');
-        if (used) continue;
-        fresh.push(k);
-        batch?.add(k.stored);
-      }
-      for (let start = 0; start < fresh.length; start += ROWS_PER_STATEMENT) {
-        const chunk = fresh.slice(start, start + ROWS_PER_STATEMENT);
-        const params: unknown[] = [];
-        for (const k of chunk) params.push(k.stored, expiresAtMs);
-        seen = BigInt(this.#insert(chunk.length).run(...params).lastInsertRowid);
-      }
-      return { outcomes, fresh, seen };
-    }).immediate;
-    this.#catchUp(Date.now());
+    this.#readRowsBefore(END_OF_LOG, Date.now());
   }
 
   async record(claims: readonly NonceClaim[], nowMs: number, ttlMs: number): Promise<NonceOutcome[]> {
-    if (claims.length === 0) return [];
+    const outcomes: NonceOutcome[] = [];
+    // The keys of the claims the index does not hold, side by side as the row stores them;
+    // `fresh[j]` is the claim whose key is the j-th.
+    const keys = Buffer.allocUnsafe(KEY_BYTES * claims.length);
+    const fresh: number[] = [];
+    for (let i = 0; i < claims.length; i++) {
+      const claim = claims[i] as NonceClaim;
+      const at = KEY_BYTES * fresh.length;
+      keys.write(claimDigestHex(claim.accessKeyId, claim.nonce), at, KEY_BYTES, 'hex');
+      const used = this.#index.has(keys.readInt32BE(at), keys.readInt32BE(at + 4), nowMs);
+      outcomes.push(used ? 'used' : 'fresh');
+      if (!used) fresh.push(i);
+    }
+    if (fresh.length === 0) return outcomes;
+    const written = keys.subarray(0, KEY_BYTES * fresh.length);
     const expiresAtMs = nowMs + ttlMs;
-    const written = this.#write(claims.map((c) => claimKey(c.accessKeyId, c.nonce)), nowMs, expiresAtMs);
-    // Committed: only now do this batch's rows count as seen and its keys as held.
-    this.#seen = written.seen;
-    for (const k of written.fresh) this.#index.add(k, expiresAtMs, nowMs);
-    return written.outcomes;
+    const seq = BigInt(this.#append.run(written, expiresAtMs).lastInsertRowid);
+    // Committed. Rows appended since this process last looked came first: a claim one of them holds is used.
+    if (seq !== this.#seen + 1n) {
+      this.#readRowsBefore(seq, nowMs);
+      for (let j = 0; j < fresh.length; j++) {
+        if (this.#index.has(written.readInt32BE(KEY_BYTES * j), written.readInt32BE(KEY_BYTES * j + 4), nowMs)) outcomes[fresh[j] as number] = 'used';
+      }
+    }
+    this.#seen = seq;
+    for (let at = 0; at < written.length; at += KEY_BYTES) this.#index.add(written.readInt32BE(at), written.readInt32BE(at + 4), expiresAtMs, nowMs);
+    return outcomes;
   }
 
   async purgeExpired(nowMs: number): Promise<number> {
@@ -160,27 +150,15 @@ export class SqliteNonceStore implements NonceStore {
   }
 
   /**
-   * Reads the rows appended since `#seen` (by any process) into the index, expired or not (the
-   * index judges expiry against each batch's clock); returns the highest seq read.
+   * Reads the rows after `#seen` and before `below` (by any process) into the index, expired or
+   * not (the index judges expiry against each batch's clock).
    */
-  #catchUp(nowMs: number): bigint {
-    let seen = this.#seen;
-    for (const [seq, key, expiresAtMs] of this.#tail.iterate(seen)) {
-      this.#index.add(halvesOf(key), Number(expiresAtMs), nowMs);
-      seen = seq;
+  #readRowsBefore(below: bigint, nowMs: number): void {
+    for (const [seq, keys, expiresAtMs] of this.#rowsBetween.iterate(this.#seen, below)) {
+      const expires = Number(expiresAtMs);
+      for (let at = 0; at + KEY_BYTES <= keys.length; at += KEY_BYTES) this.#index.add(keys.readInt32BE(at), keys.readInt32BE(at + 4), expires, nowMs);
+      this.#seen = seq;
     }
-    if (seen > this.#seen) this.#seen = seen;
-    return seen;
-  }
-
-  /** `INSERT INTO nonce_log` of `rows` rows. */
-  #insert(rows: number): SqliteDatabase.Statement<unknown[]> {
-    let s = this.#inserts.get(rows);
-    if (s === undefined) {
-      s = this.#sqlite.prepare(`INSERT INTO nonce_log (key, expires_at_ms) VALUES ${Array<string>(rows).fill('(?, ?)').join(', ')}`);
-      this.#inserts.set(rows, s);
-    }
-    return s;
   }
 }
 
@@ -242,33 +220,54 @@ function openChecked(file: string): SqliteDatabase.Database {
 }
 
 /**
- * Files of earlier versions: `nonce_keys (key, expires_at_ms)`, one row a key, and before it
- * `signature_nonces (access_key_id, nonce, expires_at_ms)`. Their live rows move to the log, so
- * an upgrade forgets no nonce.
+ * Files of earlier versions, newest first: `nonce_log (seq, key, expires_at_ms)`, a row a key;
+ * before it `nonce_keys (key, expires_at_ms)`; before that `signature_nonces (access_key_id,
+ * nonce, expires_at_ms)`. Their live rows move to the batches, so an upgrade forgets no nonce.
+ * (Processes of an older version still running on the data dir would not see the new rows: stop
+ * them all before starting the new one, as for any upgrade of a shared data dir.)
  */
 function upgradeOldTables(sqlite: SqliteDatabase.Database): void {
   const has = (table: string): boolean => sqlite.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(table) !== undefined;
-  if (!has('nonce_keys') && !has('signature_nonces')) return;
+  if (!has('nonce_log') && !has('nonce_keys') && !has('signature_nonces')) return;
   sqlite.transaction(() => {
     const now = Date.now();
+    const append = keyAppender(sqlite);
     // Another process may have done it first: each table is looked for again inside the lock.
-    if (has('nonce_keys')) {
-      sqlite.prepare('INSERT INTO nonce_log (key, expires_at_ms) SELECT key, expires_at_ms FROM nonce_keys WHERE expires_at_ms >= ? ORDER BY expires_at_ms').run(now);
-      sqlite.exec('DROP TABLE nonce_keys');
-    }
+    // A page at a time (better-sqlite3 runs no statement while another iterates), each page
+    // deleted once copied, so the next starts at the table's head.
+    const movePages = (table: string, order: string): void => {
+      const page = sqlite.prepare<[number], [key: bigint, expiresAtMs: bigint, last: bigint]>(`SELECT key, expires_at_ms, ${order} FROM ${table} WHERE expires_at_ms >= ? ORDER BY ${order} LIMIT 10000`).raw(true).safeIntegers(true);
+      const drop = sqlite.prepare<[bigint]>(`DELETE FROM ${table} WHERE ${order} <= ?`);
+      for (let rows = page.all(now); rows.length > 0; rows = page.all(now)) {
+        for (const [key, expiresAtMs] of rows) append(key, expiresAtMs);
+        drop.run((rows[rows.length - 1] as [bigint, bigint, bigint])[2]);
+      }
+      sqlite.exec(`DROP TABLE ${table}`);
+    };
+    if (has('nonce_log')) movePages('nonce_log', 'seq');
+    if (has('nonce_keys')) movePages('nonce_keys', 'key');
     if (has('signature_nonces')) {
-      const insert = sqlite.prepare('INSERT INTO nonce_log (key, expires_at_ms) VALUES (?, ?)');
       type Row = { access_key_id: string; nonce: string; expires_at_ms: number };
       const page = sqlite.prepare<[number, string, string], Row>(
         `SELECT access_key_id, nonce, expires_at_ms FROM signature_nonces WHERE expires_at_ms >= ? AND (access_key_id, nonce) > (?, ?)
          ORDER BY access_key_id, nonce LIMIT 10000`,
       );
       for (let rows = page.all(now, '', ''); rows.length > 0; ) {
-        for (const r of rows) insert.run(nonceKey(r.access_key_id, r.nonce), r.expires_at_ms);
+        for (const r of rows) append(nonceKey(r.access_key_id, r.nonce), BigInt(r.expires_at_ms));
         const last = rows[rows.length - 1] as Row;
         rows = page.all(now, last.access_key_id, last.nonce);
       }
       sqlite.exec('DROP TABLE signature_nonces');
     }
   }).immediate();
+}
+
+/** Appends one key at a time as a row of one key (an upgrade's copy; claims go in batches). */
+function keyAppender(sqlite: SqliteDatabase.Database): (key: bigint, expiresAtMs: bigint) => void {
+  const insert = sqlite.prepare<[Buffer, bigint]>('INSERT INTO nonce_batches (keys, expires_at_ms) VALUES (?, ?)');
+  const bytes = Buffer.alloc(KEY_BYTES);
+  return (key, expiresAtMs) => {
+    bytes.writeBigInt64BE(key);
+    insert.run(bytes, expiresAtMs);
+  };
 }
