@@ -16,6 +16,8 @@ interface Entry {
   /** Settled value, or the read in flight (shared by every request that misses meanwhile). */
   readonly key: Promise<AccessKey | undefined>;
   readonly untilMs: number;
+  /** The value once the read has settled (for `peek`). */
+  settled: { readonly key: AccessKey | undefined } | undefined;
 }
 
 export class AccessKeyCache {
@@ -26,6 +28,15 @@ export class AccessKeyCache {
     private readonly ttlMs: number = ACCESS_KEY_TTL_MS,
   ) {}
 
+  /**
+   * `get`'s answer when it is known now (a settled, fresh entry), as `{ key }`; undefined when
+   * only `get` can tell (nothing cached, stale, or the read still in flight).
+   */
+  peek(accessKeyId: string, nowMs: number): { readonly key: AccessKey | undefined } | undefined {
+    const hit = this.entries.get(accessKeyId);
+    return hit !== undefined && hit.untilMs > nowMs ? hit.settled : undefined;
+  }
+
   /** The key as stored at most `ttlMs` before `nowMs`, or undefined when there is none. */
   get(accessKeyId: string, nowMs: number): Promise<AccessKey | undefined> {
     const hit = this.entries.get(accessKeyId);
@@ -33,12 +44,15 @@ export class AccessKeyCache {
     // The entry's age counts from the read's start: the value can be no older than that.
     const key = findAccessKey(this.db, accessKeyId);
     if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
-    const entry: Entry = { key, untilMs: nowMs + this.ttlMs };
+    const entry: Entry = { key, untilMs: nowMs + this.ttlMs, settled: undefined };
     this.entries.set(accessKeyId, entry);
     // A failed read is not cached: the next request tries again.
-    key.catch(() => {
-      if (this.entries.get(accessKeyId) === entry) this.entries.delete(accessKeyId);
-    });
+    key.then(
+      (value) => void (entry.settled = { key: value }),
+      () => {
+        if (this.entries.get(accessKeyId) === entry) this.entries.delete(accessKeyId);
+      },
+    );
     return key;
   }
 }

@@ -352,7 +352,9 @@ export function preparedQuery<A extends readonly unknown[], R>(
   build: (db: Kysely<Database>, ...args: A) => Compilable<R>,
 ): (db: Kysely<Database>, ...args: A) => Promise<R[]> {
   const compiled = new WeakMap<Kysely<Database>, { sql: string; slots: ReadonlyArray<{ arg: number } | { value: unknown }> }>();
-  return async (db, ...args) => {
+  // Not async itself: a batched read's promise is handed on as it is (an async function would
+  // wrap it in one more, settled a turn later). Whatever throws becomes the promise's rejection.
+  const run = (db: Kysely<Database>, args: A): Promise<R[]> => {
     let prepared = compiled.get(db);
     if (prepared === undefined) {
       const marks = args.map((_, i) => `\u0000preparedQuery-argument-${i}\u0000`);
@@ -371,6 +373,13 @@ export function preparedQuery<A extends readonly unknown[], R>(
     const parameters = prepared.slots.map((s) => ('arg' in s ? args[s.arg] : s.value));
     const batched = readers.get(db)?.read(prepared.sql, parameters);
     if (batched !== undefined) return batched as Promise<R[]>;
-    return (await db.executeQuery(CompiledQuery.raw(prepared.sql, parameters) as CompiledQuery<R>)).rows;
+    return db.executeQuery(CompiledQuery.raw(prepared.sql, parameters) as CompiledQuery<R>).then((r) => r.rows);
+  };
+  return (db, ...args) => {
+    try {
+      return run(db, args);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   };
 }
