@@ -51,3 +51,17 @@ test(`requests that miss together share one read (${testDialect})`, async () => 
   assert.equal(a, b);
   assert.equal((await a)?.accessKeyId, id);
 });
+
+test(`peek answers only what get would answer at once: a settled entry within its TTL, absent keys too (${testDialect})`, async () => {
+  const id = 'LTAIcacheKey0000000005';
+  await insertAccessKey(t.store.db, key(id));
+  const cache = new AccessKeyCache(t.store.db, 100);
+  assert.equal(cache.peek(id, 0), undefined, 'nothing cached');
+  const reading = cache.get(id, 0);
+  assert.equal(cache.peek(id, 0), undefined, 'the read is still in flight');
+  await reading;
+  assert.equal(cache.peek(id, 99)?.key?.accessKeyId, id);
+  assert.equal(cache.peek(id, 100), undefined, 'stale: get reads again');
+  await cache.get('LTAInoSuchKey', 0);
+  assert.deepEqual(cache.peek('LTAInoSuchKey', 50), { key: undefined }, 'a known absence is an answer too');
+});
