@@ -1,6 +1,6 @@
 // Whether the bundle may run: dist/openvod.mjs must be newer than every file under src/ (tests
-// aside: they are not in it), or the sources are what runs (through tsx). bin/openvod.js decides with it, and the benches warn with
-// it when the server they start would run the sources.
+// aside: they are not in it), or the sources are what runs (through tsx). bin/openvod.js decides
+// with it, and the benches warn with it when the server they start would run the sources.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 

@@ -143,105 +143,106 @@ test('SQLite: after a reboot the nonce file is checked once, and kept when it is
   }
 });
 
-test('SQLite: a nonce file with string keys is upgraded in place; its live nonces stay used', { skip: testDialect !== 'sqlite' }, async () => {
+/**
+ * A nonce file of an earlier version, written by `makeOld` (in one transaction), opened by this
+ * version: `checkStore` claims through the upgraded store, `checkFile` reads the file after.
+ */
+async function upgradeCase(
+  oldTable: string,
+  makeOld: (raw: Database.Database, now: number) => void,
+  checkStore: (nonces: Store['nonces'], now: number) => Promise<void>,
+  checkFile: (after: Database.Database) => void,
+): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'openvod-nonce-'));
   try {
     const now = Date.now();
     const raw = new Database(join(dir, NONCE_FILE));
-    raw.exec(`CREATE TABLE signature_nonces (access_key_id TEXT NOT NULL, nonce TEXT NOT NULL, expires_at_ms INTEGER NOT NULL,
-      CONSTRAINT signature_nonces_pk PRIMARY KEY (access_key_id, nonce)) WITHOUT ROWID`);
-    const insert = raw.prepare('INSERT INTO signature_nonces VALUES (?, ?, ?)');
-    // More rows than one page of the copy, so that the paging is exercised (one commit: not 10,051 fsyncs).
-    raw.transaction(() => {
-      for (let i = 0; i < 10_050; i++) insert.run('k7', `live-${i}`, now + TTL);
-      insert.run('k7', 'expired', now - 1);
-    })();
+    raw.transaction(() => makeOld(raw, now))();
     raw.close();
     const upgraded = openStore({ databaseUrl: undefined, dataDir: dir });
     try {
-      const claims = [0, 9_999, 10_000, 10_049].map((i) => ({ accessKeyId: 'k7', nonce: `live-${i}` }));
-      assert.deepEqual(await upgraded.nonces.record(claims, now, TTL), ['used', 'used', 'used', 'used']);
-      assert.deepEqual(await upgraded.nonces.record([{ accessKeyId: 'k7', nonce: 'expired' }, { accessKeyId: 'k8', nonce: 'live-0' }], now, TTL), ['fresh', 'fresh']);
+      await checkStore(upgraded.nonces, now);
     } finally {
       await upgraded.close();
     }
     const after = new Database(join(dir, NONCE_FILE), { readonly: true });
-    assert.equal(after.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE name = 'signature_nonces'`).pluck().get(), 0);
-    // The converted rows hold nonceKey's 8 bytes.
-    assert.equal(after.prepare('SELECT count(*) FROM nonce_batches WHERE keys = ?').pluck().get(keyBytes(nonceKey('k7', 'live-5'))), 1);
-    after.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
-
-test('SQLite: a nonce file with one row per key (nonce_keys) is upgraded to the batches; its live nonces stay used', { skip: testDialect !== 'sqlite' }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'openvod-nonce-'));
-  try {
-    const now = Date.now();
-    const raw = new Database(join(dir, NONCE_FILE));
-    raw.exec('CREATE TABLE nonce_keys (key INTEGER PRIMARY KEY, expires_at_ms INTEGER NOT NULL); CREATE INDEX nonce_keys_expiry ON nonce_keys (expires_at_ms)');
-    const insert = raw.prepare('INSERT INTO nonce_keys VALUES (?, ?)');
-    raw.transaction(() => {
-      for (let i = 0; i < 500; i++) insert.run(nonceKey('k9', `live-${i}`), now + TTL);
-      insert.run(nonceKey('k9', 'expired'), now - 1);
-    })();
-    raw.close();
-    const upgraded = openStore({ databaseUrl: undefined, dataDir: dir });
     try {
-      const claims = [0, 250, 499].map((i) => ({ accessKeyId: 'k9', nonce: `live-${i}` }));
-      assert.deepEqual(await upgraded.nonces.record(claims, now, TTL), ['used', 'used', 'used']);
-      assert.deepEqual(await upgraded.nonces.record([{ accessKeyId: 'k9', nonce: 'expired' }, { accessKeyId: 'k9', nonce: 'live-500' }], now, TTL), ['fresh', 'fresh']);
+      assert.equal(after.prepare(`SELECT count(*) FROM sqlite_master WHERE name = ?`).pluck().get(oldTable), 0, `${oldTable} is gone`);
+      checkFile(after);
     } finally {
-      await upgraded.close();
+      after.close();
     }
-    const after = new Database(join(dir, NONCE_FILE), { readonly: true });
-    assert.equal(after.prepare(`SELECT count(*) FROM sqlite_master WHERE name = 'nonce_keys'`).pluck().get(), 0);
-    assert.equal(after.prepare('SELECT sum(length(keys)) / 8 FROM nonce_batches').pluck().get(), 502); // 500 live, then the two fresh claims
-    after.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-});
+}
 
 const keyBytes = (key: bigint): Buffer => {
   const b = Buffer.alloc(8);
   b.writeBigInt64BE(key);
   return b;
 };
+const keysInFile = (after: Database.Database): unknown => after.prepare('SELECT sum(length(keys)) / 8 FROM nonce_batches').pluck().get();
 
-test('SQLite: a nonce file with a row per key in order (nonce_log) is upgraded to the batches; its live nonces stay used', { skip: testDialect !== 'sqlite' }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'openvod-nonce-'));
-  try {
-    const now = Date.now();
-    const raw = new Database(join(dir, NONCE_FILE));
-    raw.exec('CREATE TABLE nonce_log (seq INTEGER PRIMARY KEY, key INTEGER NOT NULL, expires_at_ms INTEGER NOT NULL)');
-    const insert = raw.prepare('INSERT INTO nonce_log (key, expires_at_ms) VALUES (?, ?)');
-    // More rows than one page of the copy; an expired row at the head and one in the middle.
-    raw.transaction(() => {
+test('SQLite: a nonce file with string keys is upgraded in place; its live nonces stay used', { skip: testDialect !== 'sqlite' }, () =>
+  upgradeCase(
+    'signature_nonces',
+    (raw, now) => {
+      raw.exec(`CREATE TABLE signature_nonces (access_key_id TEXT NOT NULL, nonce TEXT NOT NULL, expires_at_ms INTEGER NOT NULL,
+        CONSTRAINT signature_nonces_pk PRIMARY KEY (access_key_id, nonce)) WITHOUT ROWID`);
+      const insert = raw.prepare('INSERT INTO signature_nonces VALUES (?, ?, ?)');
+      // More rows than one page of the copy, so that the paging is exercised.
+      for (let i = 0; i < 10_050; i++) insert.run('k7', `live-${i}`, now + TTL);
+      insert.run('k7', 'expired', now - 1);
+    },
+    async (nonces, now) => {
+      const claims = [0, 9_999, 10_000, 10_049].map((i) => ({ accessKeyId: 'k7', nonce: `live-${i}` }));
+      assert.deepEqual(await nonces.record(claims, now, TTL), ['used', 'used', 'used', 'used']);
+      assert.deepEqual(await nonces.record([{ accessKeyId: 'k7', nonce: 'expired' }, { accessKeyId: 'k8', nonce: 'live-0' }], now, TTL), ['fresh', 'fresh']);
+    },
+    (after) => {
+      // The converted rows hold nonceKey's 8 bytes.
+      assert.equal(after.prepare('SELECT count(*) FROM nonce_batches WHERE keys = ?').pluck().get(keyBytes(nonceKey('k7', 'live-5'))), 1);
+    },
+  ));
+
+test('SQLite: a nonce file with one row per key (nonce_keys) is upgraded to the batches; its live nonces stay used', { skip: testDialect !== 'sqlite' }, () =>
+  upgradeCase(
+    'nonce_keys',
+    (raw, now) => {
+      raw.exec('CREATE TABLE nonce_keys (key INTEGER PRIMARY KEY, expires_at_ms INTEGER NOT NULL); CREATE INDEX nonce_keys_expiry ON nonce_keys (expires_at_ms)');
+      const insert = raw.prepare('INSERT INTO nonce_keys VALUES (?, ?)');
+      for (let i = 0; i < 500; i++) insert.run(nonceKey('k9', `live-${i}`), now + TTL);
+      insert.run(nonceKey('k9', 'expired'), now - 1);
+    },
+    async (nonces, now) => {
+      const claims = [0, 250, 499].map((i) => ({ accessKeyId: 'k9', nonce: `live-${i}` }));
+      assert.deepEqual(await nonces.record(claims, now, TTL), ['used', 'used', 'used']);
+      assert.deepEqual(await nonces.record([{ accessKeyId: 'k9', nonce: 'expired' }, { accessKeyId: 'k9', nonce: 'live-500' }], now, TTL), ['fresh', 'fresh']);
+    },
+    (after) => assert.equal(keysInFile(after), 502), // 500 live, then the two fresh claims
+  ));
+
+test('SQLite: a nonce file with a row per key in order (nonce_log) is upgraded to the batches; its live nonces stay used', { skip: testDialect !== 'sqlite' }, () =>
+  upgradeCase(
+    'nonce_log',
+    (raw, now) => {
+      raw.exec('CREATE TABLE nonce_log (seq INTEGER PRIMARY KEY, key INTEGER NOT NULL, expires_at_ms INTEGER NOT NULL)');
+      const insert = raw.prepare('INSERT INTO nonce_log (key, expires_at_ms) VALUES (?, ?)');
+      // More rows than one page of the copy; an expired row at the head and one in the middle.
       insert.run(nonceKey('k13', 'expired-0'), now - 1);
       for (let i = 0; i < 12_000; i++) insert.run(nonceKey('k13', `live-${i}`), now + TTL);
       insert.run(nonceKey('k13', 'expired-1'), now - 1);
       insert.run(nonceKey('k13', 'live-last'), now + TTL);
-    })();
-    raw.close();
-    const upgraded = openStore({ databaseUrl: undefined, dataDir: dir });
-    try {
+    },
+    async (nonces, now) => {
       const claims = ['live-0', 'live-9999', 'live-10000', 'live-11999', 'live-last'].map((nonce) => ({ accessKeyId: 'k13', nonce }));
-      assert.deepEqual(await upgraded.nonces.record(claims, now, TTL), ['used', 'used', 'used', 'used', 'used']);
+      assert.deepEqual(await nonces.record(claims, now, TTL), ['used', 'used', 'used', 'used', 'used']);
       const news = ['expired-0', 'expired-1', 'new'].map((nonce) => ({ accessKeyId: 'k13', nonce }));
-      assert.deepEqual(await upgraded.nonces.record(news, now, TTL), ['fresh', 'fresh', 'fresh']);
-    } finally {
-      await upgraded.close();
-    }
-    const after = new Database(join(dir, NONCE_FILE), { readonly: true });
-    assert.equal(after.prepare(`SELECT count(*) FROM sqlite_master WHERE name = 'nonce_log'`).pluck().get(), 0);
-    assert.equal(after.prepare('SELECT sum(length(keys)) / 8 FROM nonce_batches').pluck().get(), 12_001 + 3);
-    after.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+      assert.deepEqual(await nonces.record(news, now, TTL), ['fresh', 'fresh', 'fresh']);
+    },
+    (after) => assert.equal(keysInFile(after), 12_001 + 3),
+  ));
 
 /** Runs `body` with two stores on one fresh SQLite data dir (two processes' view of it), then removes it. */
 async function withTwoStores(body: (a: Store, b: Store, dir: string) => Promise<void>): Promise<void> {

@@ -13,7 +13,7 @@
 //   `used`. Where each nonce was a row of a table keyed by the nonce itself, every one landed on
 //   a page of its own, written whole to the WAL at each commit: in batches of 10, 11.5 → 1.2 µs a
 //   nonce (measured alone); a row a batch instead of a row a nonce, and no transaction around
-//   it, took a signed request 1.4 µs less again (bench/rpc, A/B). What the index costs: each
+//   it, took a signed request 1.5 µs less again (bench/rpc, A/B). What the index costs: each
 //   process holds the data dir's nonces of the last 30–60 minutes in memory, 32–64 bytes each
 //   (100 requests/s ≈ 6–23 MB), and reads the file's rows at start.
 // - Without fsync (`synchronous = OFF`). Every signed request writes a nonce; with fsync at each
