@@ -142,6 +142,18 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         isReady: () => ready,
       });
       app = a;
+      // The nonces other processes recorded: read before the first request, then kept up with.
+      const catchUpNonces = (): void => {
+        try {
+          store.nonces.catchUp();
+        } catch (err) {
+          log.warn({ err }, 'reading other processes\' nonces failed');
+        }
+      };
+      catchUpNonces();
+      const nonceTimer = setInterval(catchUpNonces, 1000);
+      nonceTimer.unref();
+      cleanups.push(async () => clearInterval(nonceTimer));
       url = await a.listen({ host: config.host, port: config.port });
       const timer = setInterval(() => {
         store.nonces.purgeExpired(clock()).catch((err: unknown) => log.warn({ err }, 'nonce purge failed'));

@@ -293,6 +293,34 @@ test('SQLite: a batch holding a nonce another process took since this one last l
     assert.deepEqual(await b.nonces.record(claims('x', 'y', 's', 't'), now, TTL), ['used', 'used', 'used', 'fresh']);
   }));
 
+test('SQLite: a store reads the log only when asked to catch up or at its first claim, so a command that claims nothing never reads it', { skip: testDialect !== 'sqlite' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'openvod-nonce-'));
+  const writer = new SqliteNonceStore(dir);
+  try {
+    const now = Date.now();
+    for (let i = 0; i < 20; i++) await writer.record([{ accessKeyId: 'k15', nonce: `a${i}` }, { accessKeyId: 'k15', nonce: `b${i}` }], now, TTL);
+    const idle = new SqliteNonceStore(dir);
+    const claiming = new SqliteNonceStore(dir);
+    try {
+      assert.equal(idle.heldKeys, 0, 'opening reads no row');
+      idle.catchUp();
+      assert.equal(idle.heldKeys, 40);
+      await writer.record([{ accessKeyId: 'k15', nonce: 'c' }], now, TTL);
+      idle.catchUp();
+      assert.equal(idle.heldKeys, 41, 'a later catch-up reads only the rows since');
+      // Never caught up: its first claim reads the log first.
+      assert.deepEqual(await claiming.record([{ accessKeyId: 'k15', nonce: 'a3' }, { accessKeyId: 'k15', nonce: 'd' }], now, TTL), ['used', 'fresh']);
+      assert.deepEqual(await idle.record([{ accessKeyId: 'k15', nonce: 'd' }, { accessKeyId: 'k15', nonce: 'c' }], now, TTL), ['used', 'used']);
+    } finally {
+      idle.close();
+      claiming.close();
+    }
+  } finally {
+    writer.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('SQLite: processes claiming the same nonces at once: each nonce is fresh for exactly one of them', { skip: testDialect !== 'sqlite' }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'openvod-nonce-'));
   try {
@@ -344,7 +372,8 @@ test('SQLite: a purge keeps the newest row, so a process that saw it never misse
   withTwoStores(async (a, b) => {
     const now = Date.now();
     await a.nonces.record([{ accessKeyId: 'k12', nonce: 'x' }, { accessKeyId: 'k12', nonce: 'y' }], now, 1000);
-    assert.deepEqual(await b.nonces.record([{ accessKeyId: 'k12', nonce: 'x' }], now, 1000), ['used']); // b has seen both rows
+    // b reads a's row and appends one of its own.
+    assert.deepEqual(await b.nonces.record([{ accessKeyId: 'k12', nonce: 'x' }, { accessKeyId: 'k12', nonce: 'w' }], now, 1000), ['used', 'fresh']);
     assert.equal(await a.nonces.purgeExpired(now + 5000), 1); // every row expired; the newest stays
     assert.deepEqual(await a.nonces.record([{ accessKeyId: 'k12', nonce: 'z' }], now + 5000, TTL), ['fresh']);
     assert.deepEqual(await b.nonces.record([{ accessKeyId: 'k12', nonce: 'z' }], now + 5000, TTL), ['used']);

@@ -20,4 +20,10 @@ export interface NonceStore {
   record(claims: readonly NonceClaim[], nowMs: number, ttlMs: number): Promise<NonceOutcome[]>;
   /** Forgets the nonces that expired before `nowMs`; resolves with how many rows went (a nonce each on Postgres, a batch of them on SQLite). */
   purgeExpired(nowMs: number): Promise<number>;
+  /**
+   * Takes in what other processes recorded since this one last looked, so that the next
+   * `record` has little to read first (SQLite, where each process answers from its own index;
+   * nothing to do on Postgres). An API process calls it at start and then every second.
+   */
+  catchUp(): void;
 }

@@ -15,7 +15,10 @@
 //   nonce (measured alone); a row a batch instead of a row a nonce, and no transaction around
 //   it, took a signed request 1.5 µs less again (bench/rpc, A/B). What the index costs: each
 //   process holds the data dir's nonces of the last 30–60 minutes in memory, 32–64 bytes each
-//   (100 requests/s ≈ 6–23 MB), and reads the file's rows at start.
+//   (100 requests/s ≈ 6–23 MB), and reads the file's rows before its first claim: an API
+//   process at start, then every second (`catchUp`), so that a process idle for a while does not
+//   read half an hour of other processes' rows before answering; workers and CLI commands, which
+//   open the store but claim nothing, never read them.
 // - Without fsync (`synchronous = OFF`). Every signed request writes a nonce; with fsync at each
 //   WAL checkpoint that write was the largest single cost of a request (~100 µs → ~20 µs a
 //   nonce). What is given up: nothing when a process dies (kill -9 leaves the writes with the OS),
@@ -75,12 +78,14 @@ export class SqliteNonceStore implements NonceStore {
   readonly #index = new NonceIndex();
   /** The highest `seq` this process has read or written: every row up to it is in the index. */
   #seen = 0n;
+  /** Whether the index has been filled from the file (at the first `catchUp` or claim). */
+  #loaded = false;
   readonly #append: SqliteDatabase.Statement<[Buffer, number]>;
   readonly #rowsBetween: SqliteDatabase.Statement<[bigint, bigint], BatchRow>;
   readonly #firstLive: SqliteDatabase.Statement<[number], bigint>;
   readonly #purgeSlice: SqliteDatabase.Statement<[bigint, bigint]>;
 
-  /** Opens (checks, creates, upgrades) the file and reads its live nonces: a file that cannot be opened fails here. */
+  /** Opens (checks, creates, upgrades) the file, a file that cannot be opened fails here; its rows are read later (`catchUp`). */
   constructor(dataDir: string) {
     this.#sqlite = openNonceFile(join(dataDir, NONCE_FILE));
     this.#append = this.#sqlite.prepare<[Buffer, number]>('INSERT INTO nonce_batches (keys, expires_at_ms) VALUES (?, ?)');
@@ -97,10 +102,21 @@ export class SqliteNonceStore implements NonceStore {
     this.#purgeSlice = this.#sqlite.prepare<[bigint, bigint]>(
       `DELETE FROM nonce_batches WHERE seq < min(?, (SELECT min(seq) FROM nonce_batches) + ?)`,
     );
+  }
+
+  /** Keys in this process's index, live or not yet dropped (for tests and logs). */
+  get heldKeys(): number {
+    return this.#index.size;
+  }
+
+  catchUp(): void {
+    if (!this.#sqlite.open) return;
     this.#readRowsBefore(END_OF_LOG, Date.now());
+    this.#loaded = true;
   }
 
   async record(claims: readonly NonceClaim[], nowMs: number, ttlMs: number): Promise<NonceOutcome[]> {
+    if (!this.#loaded) this.catchUp();
     const outcomes: NonceOutcome[] = [];
     // The keys of the claims the index does not hold, side by side as the row stores them;
     // `fresh[j]` is the claim whose key is the j-th.
