@@ -147,6 +147,7 @@ function startZygote(key, m) {
   let retired = false;
   let nextId = 0;
   let input = Buffer.alloc(0);
+  let untrusted = false;
   let errTail = '';
   const send = (buf) => { if (child.stdin.writable) child.stdin.write(buf); };
   const u32 = (n) => { const b = Buffer.alloc(4); b.writeUInt32LE(n >>> 0); return b; };
@@ -164,6 +165,9 @@ function startZygote(key, m) {
   child.stdin.on('error', () => {});
   child.stderr.on('data', (c) => { errTail = (errTail + c).slice(-2000); });
   child.stdout.on('data', (c) => {
+    // Once it has written something that is not the protocol, nothing more it says counts (its
+    // hello may still come, in a later chunk, before the kill lands).
+    if (untrusted) return;
     input = input.length === 0 ? c : Buffer.concat([input, c]);
     let at = 0;
     while (input.length - at >= 9) {
@@ -201,6 +205,7 @@ function startZygote(key, m) {
       } else {
         // Not the protocol (the tool wrote to stdout before main?): this zygote cannot be trusted.
         errTail += '\\nunexpected output from the zygote';
+        untrusted = true;
         child.kill('SIGKILL');
         input = Buffer.alloc(0);
         return;

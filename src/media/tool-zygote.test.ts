@@ -167,6 +167,33 @@ test('a tool that writes to stdout before main(): its zygote is given up, the ru
     assert.match(events[0]?.reason ?? '', /unexpected output/);
   }));
 
+test('a zygote that wrote something else first is given up even if its hello comes after, in a later chunk', { skip: process.platform !== 'linux' ? 'needs /bin/sh' : false }, async () => {
+  // A stand-in for a noisy tool (the zygote library is not even loaded): it writes a line, then a
+  // process of its own writes a well-formed hello once the runner has read that line alone and
+  // killed the tool. Started as a plain process, it just answers.
+  const dir = mkdtempSync(join(tmpdir(), 'openvod-zygote-'));
+  const heard = listen();
+  try {
+    const tool = join(dir, 'tool.sh');
+    writeFileSync(tool, `#!/bin/sh
+if [ "$OPENVOD_TOOL_ZYGOTE" = "1" ]; then
+  printf 'noise before main\\n'
+  (sleep 0.3; printf 'H\\001\\000\\000\\000\\000\\000\\000\\000') &
+  exec sleep 5
+fi
+echo "ran as a process: $*"
+`, { mode: 0o755 });
+    const reply = exited(await run(tool, ['x'], join(dir, 'no-such-zygote.so')));
+    assert.equal(reply.via, 'process');
+    assert.equal(reply.stdout, 'ran as a process: x\n');
+    assert.equal(heard.events[0]?.event, 'zygote-refused', JSON.stringify(heard.events));
+    assert.match(heard.events[0]?.reason ?? '', /unexpected output/);
+  } finally {
+    heard.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a tool whose initialisers start a thread is not made a zygote (a forked run would lack it): its runs start as processes', { skip }, () =>
   withTool(async (tool, events) => {
     const reply = exited(await toolRunner().run({ path: tool, args: ['y'], env: { TOOL_THREAD: '1' }, timeoutMs: 10_000, maxStdoutBytes: 1 << 20, zygote: library }).reply);
