@@ -53,6 +53,8 @@ const SCHEMA = `
 
 /** A key's bytes in a row's blob: a signed 64-bit big-endian integer, read as two 32-bit halves. */
 const KEY_BYTES = 8;
+/** Appends a row: the keys' blob and their expiry (claims' batches, and an upgrade's copy). */
+const APPEND = 'INSERT INTO nonce_batches (keys, expires_at_ms) VALUES (?, ?)';
 /** Above every `seq`: "to the end of the log". */
 const END_OF_LOG = (1n << 63n) - 1n;
 
@@ -88,7 +90,7 @@ export class SqliteNonceStore implements NonceStore {
   /** Opens (checks, creates, upgrades) the file, a file that cannot be opened fails here; its rows are read later (`catchUp`). */
   constructor(dataDir: string) {
     this.#sqlite = openNonceFile(join(dataDir, NONCE_FILE));
-    this.#append = this.#sqlite.prepare<[Buffer, number]>('INSERT INTO nonce_batches (keys, expires_at_ms) VALUES (?, ?)');
+    this.#append = this.#sqlite.prepare<[Buffer, number]>(APPEND);
     this.#rowsBetween = this.#sqlite
       .prepare<[bigint, bigint], BatchRow>('SELECT seq, keys, expires_at_ms FROM nonce_batches WHERE seq > ? AND seq < ? ORDER BY seq')
       .raw(true)
@@ -126,7 +128,7 @@ export class SqliteNonceStore implements NonceStore {
       const claim = claims[i] as NonceClaim;
       const at = KEY_BYTES * fresh.length;
       keys.write(claimDigestHex(claim.accessKeyId, claim.nonce), at, KEY_BYTES, 'hex');
-      const used = this.#index.has(keys.readInt32BE(at), keys.readInt32BE(at + 4), nowMs);
+      const used = this.#holds(keys, at, nowMs);
       outcomes.push(used ? 'used' : 'fresh');
       if (!used) fresh.push(i);
     }
@@ -138,11 +140,11 @@ export class SqliteNonceStore implements NonceStore {
     if (seq !== this.#seen + 1n) {
       this.#readRowsBefore(seq, nowMs);
       for (let j = 0; j < fresh.length; j++) {
-        if (this.#index.has(written.readInt32BE(KEY_BYTES * j), written.readInt32BE(KEY_BYTES * j + 4), nowMs)) outcomes[fresh[j] as number] = 'used';
+        if (this.#holds(written, KEY_BYTES * j, nowMs)) outcomes[fresh[j] as number] = 'used';
       }
     }
     this.#seen = seq;
-    for (let at = 0; at < written.length; at += KEY_BYTES) this.#index.add(written.readInt32BE(at), written.readInt32BE(at + 4), expiresAtMs, nowMs);
+    this.#holdAll(written, expiresAtMs, nowMs);
     return outcomes;
   }
 
@@ -171,10 +173,19 @@ export class SqliteNonceStore implements NonceStore {
    */
   #readRowsBefore(below: bigint, nowMs: number): void {
     for (const [seq, keys, expiresAtMs] of this.#rowsBetween.iterate(this.#seen, below)) {
-      const expires = Number(expiresAtMs);
-      for (let at = 0; at + KEY_BYTES <= keys.length; at += KEY_BYTES) this.#index.add(keys.readInt32BE(at), keys.readInt32BE(at + 4), expires, nowMs);
+      this.#holdAll(keys, Number(expiresAtMs), nowMs);
       this.#seen = seq;
     }
+  }
+
+  /** Whether the index holds the key at byte `at` of `keys` (a row's blob), live at `nowMs`. */
+  #holds(keys: Buffer, at: number, nowMs: number): boolean {
+    return this.#index.has(keys.readInt32BE(at), keys.readInt32BE(at + 4), nowMs);
+  }
+
+  /** Holds every key of `keys` (a row's blob) until `expiresAtMs`. */
+  #holdAll(keys: Buffer, expiresAtMs: number, nowMs: number): void {
+    for (let at = 0; at + KEY_BYTES <= keys.length; at += KEY_BYTES) this.#index.add(keys.readInt32BE(at), keys.readInt32BE(at + 4), expiresAtMs, nowMs);
   }
 }
 
@@ -280,7 +291,7 @@ function upgradeOldTables(sqlite: SqliteDatabase.Database): void {
 
 /** Appends one key at a time as a row of one key (an upgrade's copy; claims go in batches). */
 function keyAppender(sqlite: SqliteDatabase.Database): (key: bigint, expiresAtMs: bigint) => void {
-  const insert = sqlite.prepare<[Buffer, bigint]>('INSERT INTO nonce_batches (keys, expires_at_ms) VALUES (?, ?)');
+  const insert = sqlite.prepare<[Buffer, bigint]>(APPEND);
   const bytes = Buffer.alloc(KEY_BYTES);
   return (key, expiresAtMs) => {
     bytes.writeBigInt64BE(key);
